@@ -84,3 +84,33 @@ def unknown_command(command: str) -> str:
 
 def not_clustered(command: str) -> str:
     return f"Unknown command or missing feature key: {command}"  # clustermode on a standalone box
+
+
+# ---- Web GUI (web_gui.py) ---------------------------------------------------------------------
+LOGIN_FAILED = "Authentication failed: Invalid username or passphrase."  # inferred
+CSRF_INVALID = "Your session has expired or the request is invalid. Please log in again."  # inferred (CSRFKey check)
+NO_CHANGES_PENDING = "No Changes Pending"  # inferred: the header label while nothing is staged
+CHANGES_ABANDONED = "Success \u2014 Your changes have been abandoned."  # inferred
+DEREGISTER_INITIATED = (  # inferred, REG-5
+    "Success \u2014 A request to deregister your appliance from the Cisco Threat Response portal is initiated. "
+    "Navigate back to this page after some time to check the appliance status."
+)
+REREGISTER_CONFIRM_TEXT = (  # inferred, REG-9: the dialog shown when no token is given
+    "No registration token was entered. The appliance will be reregistered with the Cisco Cloud Services portal "
+    "using an auto-generated token and the smart account information. Do you want to continue?"
+)
+TRACKING_NO_RESULTS = "No messages found that match your search criteria."  # inferred
+REMEDIATION_PROFILE_HELP = (  # inferred, REM-1
+    "Threat Response remediation (Delete, Forward, Forward and Delete) needs an enabled remediation profile."
+)
+
+# ---- AsyncOS REST API (rest_api.py) -----------------------------------------------------------
+API_BAD_CREDENTIALS = "Invalid username or passphrase."  # reference/asyncos.md 2 (stix-shifter test data)
+API_MISSING_DATES = "Missing attribute - startDate or endDate."  # reference/asyncos.md 2
+API_TOKEN_EXPIRED = "ExpiredSignatureError."  # reference/asyncos.md 2 (stix-shifter connector.py)
+API_TOKEN_INVALID = "InvalidTokenError."  # reference/asyncos.md 2 (stix-shifter connector.py)
+API_NOT_FOUND = "The requested resource was not found."  # inferred
+API_REMEDIATION_DISABLED = (  # inferred, REM-1
+    "Remediation is not enabled on this appliance. Enable a remediation profile in System Administration > "
+    "Account Settings and commit your changes."
+)

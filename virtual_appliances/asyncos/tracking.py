@@ -97,7 +97,7 @@ class MessageTracking:
                domain: str | None = None) -> list[TrackedMessage]:
         found = []
         for m in self.all():
-            if start and m.timestamp < start or end and m.timestamp > end:
+            if (start and m.timestamp < start) or (end and m.timestamp > end):
                 continue
             if subject is not None and not _match(m.subject, subject, subject_op):
                 continue

@@ -1,0 +1,90 @@
+"""Control plane for the appliance fleet, mounted at ``/_sim/appliances``.
+
+It sets what a lab engineer would set outside the documented procedures (faults, cluster membership,
+smart licensing, proxy, software version) and shows each appliance's state for debugging. The
+documented procedures themselves are only reachable through SSH, HTTPS and SMTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ..common.http import json_error, json_object
+from .model import Appliance, Fleet
+
+FAULT_FIELDS = {"drop_ssh_after": (int, type(None)), "slow_reply_ms": (int,), "refuse_commit": (bool,),
+                "http_status": (int, type(None))}
+LAB_FIELDS = {"smart_licensing": (bool,), "cssm_registered": (bool,), "smart_account": (str,),
+              "proxy": (str, type(None)), "cluster_name": (str, type(None))}
+SPEC_FIELDS = {"version": (str,), "model": (str,)}
+
+
+def control_app(fleet: Fleet) -> web.Application:
+    app = web.Application()
+    routes = web.RouteTableDef()
+
+    def appliance(request: web.Request) -> Appliance:
+        name = request.match_info["name"]
+        try:
+            return fleet[name]
+        except KeyError:
+            raise json_error(404, f"no appliance named {name!r}") from None
+
+    @routes.get("")
+    @routes.get("/")
+    async def list_all(request: web.Request) -> web.Response:
+        return web.json_response([a.snapshot() for a in fleet])
+
+    @routes.get("/{name}")
+    async def show(request: web.Request) -> web.Response:
+        return web.json_response(appliance(request).snapshot())
+
+    @routes.post("/{name}/reset")
+    async def reset(request: web.Request) -> web.Response:
+        target = appliance(request)
+        target.reset()
+        return web.json_response(target.snapshot())
+
+    @routes.post("/{name}/faults")
+    async def set_faults(request: web.Request) -> web.Response:
+        target = appliance(request)
+        _assign(target.faults, await json_object(request), FAULT_FIELDS)
+        return web.json_response(target.snapshot())
+
+    @routes.delete("/{name}/faults")
+    async def clear_faults(request: web.Request) -> web.Response:
+        target = appliance(request)
+        target.faults.clear()
+        return web.json_response(target.snapshot())
+
+    @routes.post("/{name}/lab")
+    async def set_lab(request: web.Request) -> web.Response:
+        target = appliance(request)
+        body = await json_object(request)
+        _assign(target.lab, body, LAB_FIELDS)
+        if "cluster_name" in body:
+            target.mode = "machine" if body["cluster_name"] else "standalone"
+        return web.json_response(target.snapshot())
+
+    @routes.post("/{name}/spec")
+    async def set_spec(request: web.Request) -> web.Response:
+        target = appliance(request)
+        _assign(target.spec, await json_object(request), SPEC_FIELDS)
+        return web.json_response(target.snapshot())
+
+    app.add_routes(routes)
+    return app
+
+
+def _assign(target: object, body: dict[str, Any], fields: dict[str, tuple[type, ...]]) -> None:
+    for key, value in body.items():
+        if key not in fields:
+            raise json_error(400, f"unknown field {key!r}; expected one of {sorted(fields)}")
+        # bool is an int subclass: refuse true/false where a number is expected
+        if not isinstance(value, fields[key]) or (isinstance(value, bool) and bool not in fields[key]):
+            names = "/".join("null" if t is type(None) else t.__name__ for t in fields[key])
+            raise json_error(400, f"field {key!r} must be {names}, got {value!r}")
+    for key, value in body.items():
+        setattr(target, key, value)

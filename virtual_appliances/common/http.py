@@ -1,0 +1,26 @@
+"""Small aiohttp helpers shared by the simulators' JSON endpoints."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+
+def json_error(status: int, message: str, **extra: Any) -> web.HTTPException:
+    """An HTTP error with a JSON body ``{"error": message, ...}`` that can be raised from a handler."""
+    exc = web.HTTPException(text=json.dumps({"error": message, **extra}), content_type="application/json")
+    exc.set_status(status)
+    return exc
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400 that says what is wrong."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise json_error(400, "the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise json_error(400, "the body must be a JSON object")
+    return body

@@ -1,0 +1,333 @@
+"""Run the whole simulated lab in one process and describe it in a testbed file.
+
+    python -m virtual_appliances.lab --appliances 3 --testbed-out tb.yaml
+
+starts the appliances (SSH, HTTPS GUI, HTTPS REST API, SMTP each), SSE and EST, Threat Response per
+region, and the netlab (DNS, CA, per-FQDN HTTPS, firewall, proxy), writes the testbed once everything
+listens, and runs in the foreground until SIGINT/SIGTERM. ``ctrlab sim up`` runs this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import yaml
+from aiohttp import web
+
+from . import __version__
+from .asyncos.connector import CloudNetwork, Connector
+from .asyncos.control import control_app as appliance_control_app
+from .asyncos.model import BUSY_SECONDS, Appliance, ApplianceSpec, Fleet, Kind
+from .asyncos.rest_api import api_app
+from .asyncos.smtp import start_smtp
+from .asyncos.ssh_cli import start_ssh_server
+from .asyncos.web_gui import gui_app
+from .common.clock import SimClock
+from .common.http import json_object
+from .common.pki import LabCA
+from .common.redact import Redactor
+from .common.regions import EST_FQDN, REGIONS
+from .common.reqlog import RequestLog, logging_middleware
+from .ctr import CTRCloud
+from .netlab import NetLab
+from .sse import SSECloud
+
+log = logging.getLogger("virtual_appliances.lab")
+
+HOST = "127.0.0.1"
+DEFAULT_SPEED = 600.0
+# Every scope a full ribbon client has (RIB-1) plus what the harness needs to verify devices.
+HARNESS_SCOPES = [
+    "casebook", "enrich:read", "global-intel:read", "inspect:read", "integration", "profile", "private-intel",
+    "response", "registry/user/ribbon", "telemetry:write", "users:read", "orbital", "sse",
+]
+
+
+@dataclass
+class LabOptions:
+    appliances: int = 1
+    kind: str = "esa"
+    model: str = "C100V"
+    version: str = "13.0.0-392"
+    region: str = "nam"
+    speed: float = DEFAULT_SPEED
+    directory: Path | None = None
+    https_port: int | None = None
+
+
+@dataclass
+class ApplianceEndpoints:
+    appliance: Appliance
+    ports: dict[str, int] = field(default_factory=dict)
+
+
+class Lab:
+    """The running lab: owns every server and the shared clock, CA, redactor and request log."""
+
+    def __init__(self, options: LabOptions) -> None:
+        self.options = options
+        self.directory = options.directory or Path(tempfile.mkdtemp(prefix="ctrlab-lab-"))
+        self.clock = SimClock(speed=options.speed)
+        self.redactor = Redactor()
+        self.reqlog = RequestLog(self.redactor)
+        self.ca = LabCA(self.directory)
+        self.fleet = Fleet()
+        self.endpoints: list[ApplianceEndpoints] = []
+        self._runners: list[web.AppRunner] = []
+        self._stoppers: list[Callable[[], Awaitable[None]]] = []
+        self.netlab = NetLab(self.ca, self.reqlog, self.redactor, self.clock, https_port=options.https_port)
+        self.sse = SSECloud(self.clock, self.redactor, self.reqlog, self.ca)
+        self.ctr = CTRCloud(self.clock, self.redactor, self.reqlog, self.sse, self.ca)
+        self.ctr_clients: dict[str, tuple[str, str]] = {}
+        self.control_port = 0
+
+    # ---- start --------------------------------------------------------------------------------
+    async def start(self) -> None:
+        for region in REGIONS.values():
+            self.netlab.add_site(region.sse_api, self.sse.device_app(region.key))
+            self.netlab.add_site(region.sse_admin, self.sse.admin_app(region.key))
+            self.netlab.add_site(region.ctr, self.ctr.api_app(region.key))
+            self.netlab.add_site(region.private_intel, self.ctr.intel_app(region.key))
+        self.netlab.add_site(EST_FQDN, self.sse.est_app())
+        await self.netlab.start()
+        self.connector = Connector(self.clock, CloudNetwork(
+            resolver=self.netlab.resolver, ssl_context=self.ca.client_context(),
+            https_port=self.netlab.https_port, api_host=HOST))
+        host_key = asyncssh.generate_private_key("ssh-ed25519")
+        gui_tls = self.ca.server_context(HOST, "localhost")
+        await asyncio.gather(*(self._start_appliance(i, host_key, gui_tls)
+                               for i in range(1, self.options.appliances + 1)))
+        for region in REGIONS:
+            self.ctr_clients[region] = self.ctr.create_client(region, HARNESS_SCOPES, name="ctrlab harness")
+        await self._start_control()
+
+    async def _start_appliance(self, index: int, host_key: asyncssh.SSHKey, tls: Any) -> None:
+        kind = Kind(self.options.kind)
+        name = f"{kind.value}{index}"
+        password = secrets.token_urlsafe(12)
+        self.redactor.add(password)
+        spec = ApplianceSpec(name=name, hostname=f"{name}.lab.ctrlab.test", kind=kind,
+                             model=self.options.model, version=self.options.version)
+        appliance = Appliance(spec, self.clock, password)
+        self.redactor.add(appliance.api_token)
+        appliance.connector = self.connector
+        self.fleet.add(appliance)
+        endpoints = ApplianceEndpoints(appliance)
+        ssh = await start_ssh_server(appliance, HOST, 0, host_key)
+
+        async def stop_ssh() -> None:
+            ssh.close()
+            await ssh.wait_closed()
+
+        self._stoppers.append(stop_ssh)
+        endpoints.ports["cli"] = ssh.sockets[0].getsockname()[1]
+        middleware = [logging_middleware(f"appliance/{name}/gui", self.reqlog)]
+        endpoints.ports["gui"] = await self._serve(gui_app(appliance, middlewares=middleware), tls)
+        middleware = [logging_middleware(f"appliance/{name}/api", self.reqlog)]
+        endpoints.ports["api"] = await self._serve(api_app(appliance, self.redactor, middlewares=middleware), tls)
+        self.connector.api_ports[name] = endpoints.ports["api"]
+        smtp = await start_smtp(appliance, HOST, 0)
+        self._stoppers.append(smtp.stop)
+        endpoints.ports["smtp"] = smtp.port
+        self.endpoints.append(endpoints)
+
+    async def _serve(self, app: web.Application, tls: Any = None, port: int = 0) -> int:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, HOST, port, ssl_context=tls, backlog=128)
+        await site.start()
+        self._runners.append(runner)
+        return site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def _start_control(self) -> None:
+        app = web.Application(middlewares=[logging_middleware("control", self.reqlog)])
+        app.add_routes([
+            web.get("/_sim/health", self._health),
+            web.post("/_sim/reset", self._reset),
+            web.get("/_sim/clock", self._clock),
+            web.post("/_sim/clock", self._clock),
+            web.get("/_sim/log", self._log),
+        ])
+        app.add_subapp("/_sim/appliances", appliance_control_app(self.fleet))
+        app.add_subapp("/_sim/sse", self.sse.control_app())
+        app.add_subapp("/_sim/ctr", self.ctr.control_app())
+        app.add_subapp("/_sim/netlab", self.netlab.control_app())
+        self.control_port = await self._serve(app)
+
+    # ---- control plane root -------------------------------------------------------------------
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "version": __version__, "appliances": len(self.fleet),
+                                  "now": self.clock.now().isoformat(), "speed": self.clock.speed})
+
+    async def _reset(self, request: web.Request) -> web.Response:
+        for appliance in self.fleet:
+            appliance.reset()
+        self.sse.reset()
+        self.ctr.reset()
+        self.netlab.reset()
+        self.ctr_clients = {r: self.ctr.create_client(r, HARNESS_SCOPES, name="ctrlab harness") for r in REGIONS}
+        self.reqlog.clear()
+        return web.json_response({"status": "reset"})
+
+    async def _clock(self, request: web.Request) -> web.Response:
+        if request.method == "POST":
+            body = await json_object(request)
+            try:
+                if "speed" in body:
+                    self.clock.speed = float(body["speed"])
+                if "advance" in body:
+                    self.clock.advance(float(body["advance"]))
+            except (TypeError, ValueError) as exc:
+                return web.json_response({"error": f"clock: {exc}"}, status=400)
+        return web.json_response({"now": self.clock.now().isoformat(), "speed": self.clock.speed})
+
+    async def _log(self, request: web.Request) -> web.Response:
+        try:
+            since = int(request.query.get("since", "0"))
+        except ValueError:
+            return web.json_response({"error": "since must be an integer"}, status=400)
+        return web.json_response(self.reqlog.entries(since, request.query.get("service")))
+
+    # ---- testbed ------------------------------------------------------------------------------
+    def testbed(self) -> dict[str, Any]:
+        """The testbed that describes this lab (docs/testbed.md)."""
+        speed = self.clock.speed
+        real = self.clock.real_seconds
+        devices = {}
+        for ep in self.endpoints:
+            a = ep.appliance
+            devices[a.spec.name] = {
+                "kind": a.spec.kind.value,
+                "model": a.spec.model,
+                "version": a.spec.version,
+                "hostname": a.spec.hostname,
+                "credentials": {"default": {"username": "admin", "password": a.password}},
+                "connections": {
+                    "cli": {"protocol": "ssh", "host": HOST, "port": ep.ports["cli"]},
+                    "gui": {"protocol": "https", "host": HOST, "port": ep.ports["gui"]},
+                    "api": {"protocol": "https", "host": HOST, "port": ep.ports["api"]},
+                    "smtp": {"protocol": "smtp", "host": HOST, "port": ep.ports["smtp"]},
+                },
+            }
+        port = self.netlab.https_port
+        suffix = "" if port == 443 else f":{port}"
+        cloud_sse = {}
+        cloud_ctr = {}
+        for key, region in REGIONS.items():
+            cloud_sse[key] = {"admin_url": f"https://{self.netlab.address_of(region.sse_admin)}{suffix}",
+                              "api_key": self.sse.admin_api_key(key)}
+            client_id, client_secret = self.ctr_clients[key]
+            cloud_ctr[key] = {"base_url": f"https://{self.netlab.address_of(region.ctr)}{suffix}",
+                              "intel_url": f"https://{self.netlab.address_of(region.private_intel)}{suffix}",
+                              "client_id": client_id, "client_secret": client_secret}
+        resolver_host, resolver_port = self.netlab.resolver
+        return {
+            "testbed": {
+                "name": "ctrlab-sim",
+                "simulator": {"control_url": f"http://{HOST}:{self.control_port}", "version": __version__,
+                              "clock_speed": speed},
+            },
+            "devices": devices,
+            "cloud": {"region": self.options.region, "sse": cloud_sse, "ctr": cloud_ctr},
+            "network": {
+                "resolver": f"{resolver_host}:{resolver_port}",
+                "ca_bundle": str(self.ca.bundle),
+                "https_port": port,
+                "proxy": None,
+            },
+            # Real seconds the harness may wait; the documents' "few minutes" on the sped-up clock.
+            "deadlines": {
+                "cloud_ready": round(max(5.0, 4 * real(BUSY_SECONDS)), 2),
+                "registration": 20.0,
+                "deregistration": 20.0,
+                "mail_tracked": 10.0,
+                "poll_interval": 0.05,
+            },
+        }
+
+    def write_testbed(self, path: Path) -> None:
+        # Written atomically, and only once every endpoint listens: its appearance means "ready".
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(yaml.safe_dump(self.testbed(), sort_keys=False))
+        os.chmod(tmp, 0o600)  # it holds the lab's passwords and client secrets
+        tmp.replace(path)
+
+    # ---- stop ---------------------------------------------------------------------------------
+    async def stop(self) -> None:
+        await self.connector.stop()
+        for stop in self._stoppers:
+            await stop()
+        for runner in self._runners:
+            await runner.cleanup()
+        await self.netlab.stop()
+
+
+async def run(options: LabOptions, testbed_out: Path) -> None:
+    started = time.monotonic()
+    lab = Lab(options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await lab.start()
+        lab.write_testbed(testbed_out)
+        print(f"ctrlab lab ready in {time.monotonic() - started:.2f}s: {len(lab.fleet)} appliance(s), "
+              f"testbed {testbed_out}, control http://{HOST}:{lab.control_port}/_sim/health "
+              f"(Ctrl-C stops it)", flush=True)
+        await stop.wait()
+    finally:
+        await lab.stop()
+        with contextlib.suppress(FileNotFoundError):
+            testbed_out.unlink()
+        print("ctrlab lab stopped", flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[LabOptions, Path]:
+    parser = argparse.ArgumentParser(prog="ctrlab sim up", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--appliances", type=int, default=1, help="how many appliances (1-500)")
+    parser.add_argument("--testbed-out", type=Path, required=True, help="where to write the testbed YAML")
+    parser.add_argument("--kind", choices=[k.value for k in Kind], default="esa")
+    parser.add_argument("--model", default="C100V")
+    parser.add_argument("--version", dest="asyncos_version", default="13.0.0-392", help="AsyncOS version")
+    parser.add_argument("--region", choices=sorted(REGIONS), default="nam", help="the testbed's region")
+    parser.add_argument("--speed", type=float, default=DEFAULT_SPEED, help="simulated seconds per real second")
+    parser.add_argument("--dir", type=Path, default=None, help="lab directory (CA bundle); default: a temp dir")
+    parser.add_argument("--https-port", type=int, default=None, help="port of the cloud sites (default 443)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.appliances <= 500:
+        parser.error("--appliances must be between 1 and 500")
+    if args.speed <= 0:
+        parser.error("--speed must be > 0")
+    options = LabOptions(appliances=args.appliances, kind=args.kind, model=args.model,
+                         version=args.asyncos_version, region=args.region, speed=args.speed,
+                         directory=args.dir, https_port=args.https_port)
+    return options, args.testbed_out
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("CTRLAB_SIM_LOG", "WARNING"),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    options, testbed_out = parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(options, testbed_out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
