@@ -239,7 +239,7 @@ class Lab:
             "testbed": {
                 "name": "ctrlab-sim",
                 "simulator": {"control_url": f"http://{HOST}:{self.control_port}", "version": __version__,
-                              "clock_speed": speed},
+                              "clock_speed": speed, "proxy_url": self.netlab.proxy_url},
             },
             "devices": devices,
             "cloud": {"region": self.options.region, "sse": cloud_sse, "ctr": cloud_ctr},

@@ -86,6 +86,104 @@ def not_clustered(command: str) -> str:
     return f"Unknown command or missing feature key: {command}"  # clustermode on a standalone box
 
 
+# ---- CLI dialogs (cli_commands.py) -------------------------------------------------------------
+# Seed 003's transcripts are reproduced with their line breaks and their quirks ("-SETTRS" without a
+# space, "3.AMERICAS", a blank line after the ENABLE item and under the title of the REGISTER menu).
+CLI_IDLE_NOTE = (  # reference/asyncos.md 1.1 (real CES login)
+    "NOTE: This session will expire if left idle for 1440 minutes. Any uncommitted configuration changes will "
+    "be lost. Commit the configuration changes as soon as they are made."
+)
+CLI_CHOOSE_OPERATION = "Choose the operation you want to perform:"  # seed 003
+TRC_ENABLE_ITEM = "- ENABLE - To enable the Cisco Threat Response feature on your appliance."  # seed 003, ENA-6
+TRC_DISABLE_ITEM = "- DISABLE - To disable the Cisco Threat Response feature on your appliance."  # seed 003, ENA-6
+TRC_ENABLED = (  # seed 003, ENA-6 (the space at the end of the first line is the seed's)
+    "The Cisco Threat Response feature is currently enabled on your appliance. Use the \n"
+    "cloudserviceconfig command to register your appliance with the Cisco Threat\n"
+    "Response portal."
+)
+TRC_DISABLED = "The Cisco Threat Response feature is currently disabled on your appliance."  # seed 003, ENA-6
+CSC_REGISTER_ITEM = "- REGISTER - To register the appliance with the Cisco Threat Response portal."  # seed 003
+CSC_DEREGISTER_ITEM = "- DEREGISTER - To deregister the appliance from the Cisco Threat Response\nportal."  # seed 003
+CSC_REREGISTER_ITEM = "- REREGISTER - To reregister the appliance with the Cisco Cloud Services portal."  # inferred
+CSC_SETTRS_ITEM = (  # seed 003
+    "-SETTRS - Set the Threat Response Server to connect to the Cisco Threat Response portal."
+)
+CSC_TOKEN_PROMPT = (  # seed 003, REG-3
+    "Enter a registration token key to register your appliance with the Cisco Threat\nResponse portal."
+)
+CSC_REGISTRATION_IN_PROGRESS = "The appliance registration is in progress."  # seed 003, REG-3
+CSC_SERVERS_TITLE = "Available list of Threat Response Servers:"  # seed 003, REG-4
+CSC_SERVER_PROMPT = "Enter threat response server to connect to the Cisco Threat Response portal.:"  # seed 003
+CSC_DEREGISTER_CONFIRM = (  # seed 003, REG-5 (asked with [N]>)
+    "Do you want to deregister your appliance from the Cisco Threat Response portal.\n\n"
+    "If you deregister, you will not be able to access the Cloud Service features."
+)
+CSC_REREGISTER_SERVER_PROMPT = (  # inferred, REG-9
+    "Enter the server to reregister with, or press Enter to keep the current server."
+)
+CSC_REREGISTER_TOKEN_PROMPT = (  # inferred, REG-9
+    "Enter a registration token key for another smart account, or press Enter to reregister with an\n"
+    "auto-generated token and the smart account of the appliance."
+)
+CSC_REREGISTRATION_IN_PROGRESS = "The appliance reregistration is in progress."  # inferred, REG-9
+COMMIT_COMMENT_PROMPT = "Please enter some comments describing your changes:"  # seed 003, reference 1.3
+COMMIT_ROLLBACK_PROMPT = "Do you want to save the current configuration for rollback?"  # reference 1.3 (14.x on)
+CLEAR_CONFIRM = "Are you sure you want to clear all changes since the last commit?"  # reference 1.3
+EXIT_UNCOMMITTED = "You have uncommitted changes. Are you sure you want to exit?"  # inferred (reference 1.3)
+SWITCH_TO_MACHINE_MODE = 'Would you like to switch to "machine" mode?'  # inferred (reference 1.5)
+CLUSTERMODE_MENU_TITLE = "Choose the configuration mode:"  # inferred
+
+
+def cli_registered(product: str) -> str:
+    # seed 003 wraps the REG-5 sentence before "Cisco Threat Response portal."
+    return f"The {product} is successfully registered with the\nCisco Threat Response portal."
+
+
+def server_selected(fqdn: str) -> str:
+    return (  # seed 003, REG-4
+        f"Selected threat response server is {fqdn}.\n"
+        'Make sure you run "commit" to make these changes active.'
+    )
+
+
+def changes_committed(when: str) -> str:
+    return f"Changes committed: {when}"  # seed 003, ENA-6
+
+
+def changes_cleared(when: str) -> str:
+    return f"Changes cleared: {when}"  # inferred (the commit wording)
+
+
+def invalid_arguments(usage: str) -> str:
+    return f"Invalid arguments.\nUsage: {usage}"  # inferred ("Invalid arguments" as Splunk SOAR expects)
+
+
+def cluster_joined(cluster: str) -> str:
+    return f"The appliance has joined the cluster {cluster}."  # inferred
+
+
+def cluster_created(cluster: str) -> str:
+    return f"Cluster {cluster} has been created."  # inferred
+
+
+def appliance_title(kind: str, model: str) -> str:
+    """``Cisco C100V Email Security Virtual Appliance`` (reference 1.1); the SMA as its GUI titles it."""
+    family = "Content Security Management" if str(kind) == "sma" else "Email Security"
+    virtual = " Virtual" if model.upper().endswith("V") else ""
+    return f"Cisco {model} {family}{virtual} Appliance"
+
+
+def version_report(product: str, model: str, version: str, serial: str) -> str:
+    """``version`` (reference 1.4: the keys Netshot and Greenbone parse); dates and sizes inferred."""
+    return (
+        "Current Version\n===============\n"
+        f"Product: {product}\nModel: {model}\nVersion: {version}\n"
+        "Build Date: 2019-11-14\nInstall Date: 2020-01-06 09:12:44\n"
+        f"Serial #: {serial}\nBIOS: 6.00\nCPUs: 2 expected, 2 allocated\n"
+        "Memory: 8192 MB expected, 8192 MB allocated\nRAID: NA\nRAID Status: Unknown\nRAID Type: NA\nBMC: NA"
+    )
+
+
 # ---- Web GUI (web_gui.py) ---------------------------------------------------------------------
 LOGIN_FAILED = "Authentication failed: Invalid username or passphrase."  # inferred
 CSRF_INVALID = "Your session has expired or the request is invalid. Please log in again."  # inferred (CSRFKey check)

@@ -174,7 +174,10 @@ class Appliance:
         self._stage().enabled = enabled
 
     def set_server(self, server: str) -> Region:
-        region = region_by_server(server)
+        try:
+            region = region_by_server(server)
+        except KeyError:
+            raise ApplianceError(msg.SERVER_NOT_AVAILABLE) from None
         if region.server_name not in self.server_names():
             raise ApplianceError(msg.SERVER_NOT_AVAILABLE)
         self._stage().server = region.server_name
@@ -236,6 +239,11 @@ class Appliance:
                 self.registration = Registration(RegState.AWAITING_TOKEN, since=self.clock.now())
         return self.registration.state
 
+    @property
+    def accepts_token(self) -> bool:
+        """True while the Registration Token field and Register button are shown (ENA-4)."""
+        return self.state in (RegState.AWAITING_TOKEN, RegState.FAILED)
+
     def status_message(self) -> str:
         state = self.state
         product = msg.product_name(self.spec.kind)
@@ -257,8 +265,7 @@ class Appliance:
         token = token.strip()
         if self.mode == "cluster" or self.mode == "group":
             raise ApplianceError(msg.MACHINE_MODE_ONLY)
-        state = self.state
-        if state not in (RegState.AWAITING_TOKEN, RegState.FAILED):
+        if not self.accepts_token:
             raise ApplianceError(msg.NOT_READY_FOR_TOKEN)
         if not token:
             raise ApplianceError(msg.EMPTY_TOKEN)
@@ -281,8 +288,7 @@ class Appliance:
             raise ApplianceError(msg.REREGISTER_NEEDS_SMART_LICENSING)
         if self.state is RegState.DISABLED:
             raise ApplianceError(msg.NOT_READY_FOR_TOKEN)
-        if server:
-            self.set_server(server)
+        if server and self.set_server(server).server_name != self.committed.server:
             self.commit("reregistration: server")
         target = self.committed.server or "AMERICAS"
         old = self.registration

@@ -99,11 +99,11 @@ class MessageTracking:
         for m in self.all():
             if (start and m.timestamp < start) or (end and m.timestamp > end):
                 continue
-            if subject is not None and not _match(m.subject, subject, subject_op):
+            if subject is not None and not match_value(m.subject, subject, subject_op):
                 continue
-            if sender is not None and not _match(m.sender, sender, sender_op):
+            if sender is not None and not match_value(m.sender, sender, sender_op):
                 continue
-            if recipient is not None and not any(_match(r, recipient, recipient_op) for r in m.recipients):
+            if recipient is not None and not any(match_value(r, recipient, recipient_op) for r in m.recipients):
                 continue
             if message_id is not None and m.message_id != message_id.strip().strip("<>"):
                 continue
@@ -145,7 +145,7 @@ class MessageTracking:
         return done
 
 
-def _match(value: str, wanted: str, op: str) -> bool:
+def match_value(value: str, wanted: str, op: str) -> bool:
     value_l, wanted_l = value.lower(), wanted.lower()
     if op in ("begins_with", "match_begins"):
         return value_l.startswith(wanted_l)

@@ -33,7 +33,6 @@ USERNAME = "admin"  # the appliance's administrator account (testbed credentials
 SESSION_COOKIE = "sid"
 IDLE_TIMEOUT_S = 30 * 60  # the default GUI session timeout; real seconds, so advancing the lab clock keeps you in
 PUBLIC_PATHS = frozenset({"/login"})
-HOME = "/monitor"
 
 CLOUD_PATH = "/network/cloud_service_settings"
 EDIT_PATH = f"{CLOUD_PATH}/edit"
@@ -99,6 +98,9 @@ class Session:
     def take_flashes(self) -> list[tuple[str, str]]:
         out, self.flashes = self.flashes, []
         return out
+
+
+SESSION = web.RequestKey("session", Session)  # the caller's session; absent on public pages without one
 
 
 class SessionStore:
@@ -232,7 +234,8 @@ def tabs_for(spec: ApplianceSpec) -> tuple[Tab, ...]:
 
 def _tab_of(tabs: Sequence[Tab], path: str) -> str | None:
     for tab in tabs:
-        if path == tab.href or any(i.href == path for g in tab.groups for i in g.items):
+        # Sub-pages (e.g. .../edit) belong to the tab of the page they hang off.
+        if path == tab.href or any(i.href and path.startswith(i.href) for g in tab.groups for i in g.items):
             return tab.key
     return None
 
@@ -268,6 +271,7 @@ class Gui:
         self.tabs = tabs_for(appliance.spec)
         self.labels = cloud_labels(appliance.spec)
         self.model, self.product = product_title(appliance.spec)
+        self.home = self.tabs[0].href  # where login lands: Monitor (ESA), Management Appliance (SMA)
 
     def routes(self) -> list[web.RouteDef]:
         sections = [web.get(tab.href, self.section) for tab in self.tabs]
@@ -301,7 +305,8 @@ class Gui:
     @web.middleware
     async def session_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         session = self.sessions.get(request.cookies.get(SESSION_COOKIE))
-        request["session"] = session
+        if session is not None:
+            request[SESSION] = session
         if request.path in PUBLIC_PATHS:
             return await handler(request)
         if session is None or not session.username:
@@ -316,7 +321,7 @@ class Gui:
         return await handler(request)
 
     def render(self, request: web.Request, title: str, content: str, status: int = 200) -> web.Response:
-        session: Session = request["session"]
+        session: Session = request[SESSION]
         chrome = Chrome(model=self.model, product=self.product, hostname=self.appliance.spec.hostname,
                         username=session.username or "", tabs=self.tabs,
                         active_tab=_tab_of(self.tabs, request.path), has_pending=self.appliance.has_pending,
@@ -325,11 +330,11 @@ class Gui:
 
     @staticmethod
     def csrf(request: web.Request) -> str:
-        return request["session"].csrf
+        return request[SESSION].csrf
 
     @staticmethod
     def flash(request: web.Request, kind: str, text: str) -> None:
-        request["session"].flash(kind, text)
+        request[SESSION].flash(kind, text)
 
     # ---- login -------------------------------------------------------------------------------
     def _login_page(self, session: Session | None, referrer: str, error: str | None,
@@ -341,19 +346,19 @@ class Gui:
         return response
 
     async def root(self, request: web.Request) -> web.StreamResponse:
-        return redirect(HOME, 302)
+        return redirect(self.home, 302)
 
     async def login_form(self, request: web.Request) -> web.StreamResponse:
-        session: Session | None = request["session"]
-        referrer = safe_referrer(request.query.get("referrer"), HOME)
+        session: Session | None = request.get(SESSION)
+        referrer = safe_referrer(request.query.get("referrer"), self.home)
         if session and session.username:
             return redirect(referrer, 302)
         return self._login_page(session, referrer, None)
 
     async def login(self, request: web.Request) -> web.StreamResponse:
-        session: Session | None = request["session"]
+        session: Session | None = request.get(SESSION)
         form = await request.post()
-        referrer = safe_referrer(str(form.get("referrer", "")), HOME)
+        referrer = safe_referrer(str(form.get("referrer", "")), self.home)
         username = str(form.get("username", ""))
         if session is None or not hmac.compare_digest(str(form.get(tpl.CSRF_FIELD, "")), session.csrf):
             return self._login_page(None, referrer, msg.CSRF_INVALID, status=403, username=username)
@@ -366,7 +371,7 @@ class Gui:
         return response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        self.sessions.drop(request["session"].sid)
+        self.sessions.drop(request[SESSION].sid)
         response = redirect("/login", 302)
         response.del_cookie(SESSION_COOKIE, path="/")
         return response
@@ -399,7 +404,7 @@ class Gui:
         state = a.state
         csrf = self.csrf(request)
         status_row = (tpl.label("Status:"), f'<span id="status">{esc(a.status_message())}</span>')
-        if state in (RegState.AWAITING_TOKEN, RegState.FAILED):
+        if a.accepts_token:
             rows = [status_row] if state is RegState.FAILED else []
             rows.append((tpl.label("Registration Token:", help_mark=True), tpl.text_input("token")))
             inner = tpl.box("Cloud Services Settings", rows, tpl.submit_button("Register", "register", primary=True),
@@ -466,7 +471,12 @@ class Gui:
         return redirect(CLOUD_PATH)
 
     # ---- Reregister (REG-9) --------------------------------------------------------------------------
+    def _require_reregister(self) -> None:
+        if self.appliance.spec.era != "securex":  # the Threat Response era GUI has no Reregister (REG-9)
+            raise web.HTTPNotFound()
+
     async def reregister_form(self, request: web.Request) -> web.StreamResponse:
+        self._require_reregister()
         current = self.appliance.committed.server or self.appliance.server_names()[0]
         rows = [
             (tpl.label("Cisco Secure Server:"), tpl.select("server", self._server_options(), current)),
@@ -479,6 +489,7 @@ class Gui:
         return self.render(request, "Cloud Service Settings", form)
 
     async def reregister_submit(self, request: web.Request) -> web.StreamResponse:
+        self._require_reregister()
         form = await request.post()
         server = str(form.get("server", "")) or None
         token = str(form.get("token", "")).strip() or None

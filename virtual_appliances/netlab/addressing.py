@@ -122,6 +122,8 @@ def _claim(prefix: str) -> socket.socket | None:
 
 def _bind_sites(addresses: dict[str, str], site_names: list[str], https_port: int | None,
                 probe: str) -> tuple[int, dict[str, socket.socket]]:
+    # The claim already keeps other labs out of this block, so "in use" on 443 means something else
+    # on the machine listens on *:443 (or we may not bind low ports): use a high port instead.
     candidates = [https_port] if https_port is not None else [443, 0]
     for candidate in candidates:
         port = candidate
@@ -136,10 +138,13 @@ def _bind_sites(addresses: dict[str, str], site_names: list[str], https_port: in
         except OSError as exc:
             for sock in sockets.values():
                 sock.close()
+            if https_port is not None:
+                raise OSError(exc.errno, f"cannot listen on the requested port {https_port}: "
+                                         f"{exc.strerror}") from exc
+            if candidate == 443 and exc.errno in (errno.EACCES, errno.EPERM, errno.EADDRINUSE):
+                continue
             if exc.errno == errno.EADDRINUSE:
-                raise _Collision from exc
-            if exc.errno in (errno.EACCES, errno.EPERM) and https_port is None:
-                continue  # not allowed to bind 443: fall back to a high port
+                raise _Collision from exc  # the kernel's pick is taken on another address: next block
             raise
     raise RuntimeError("unreachable: the high-port candidate either binds or raises")
 

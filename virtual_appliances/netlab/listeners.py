@@ -1,9 +1,8 @@
 """Listening sockets that open and close synchronously, served by the lab's event loop.
 
 The firewall flips listeners from control-plane handlers and from the synchronous ``NetLab.reset()``.
-Binding and closing happen on the spot, so the kernel's behaviour (accept or refuse) changes before
-the call returns; asyncio only starts serving the socket one loop iteration later, and connections
-that arrive meanwhile wait in the kernel's backlog.
+Binding and closing happen on the spot, so the kernel's behaviour (accept or refuse) has changed
+when the call returns.
 """
 
 from __future__ import annotations
@@ -23,6 +22,16 @@ ProtocolFactory = Callable[[], asyncio.BaseProtocol]
 
 
 class Listener:
+    """One listening socket on ``address:port``; every accepted connection gets a fresh protocol.
+
+    A hand-rolled accept loop (add_reader + ``connect_accepted_socket``) instead of ``create_server``
+    because opening and closing must be synchronous: ``create_server`` is a coroutine, and a listener
+    closed while it is still starting would keep accepting.
+    """
+
+    ACCEPT_BATCH = 64
+    HANDSHAKE_TIMEOUT = 30.0  # seconds a client may take to complete the TLS handshake
+
     def __init__(self, loop: asyncio.AbstractEventLoop, address: str, port: int,
                  factory: ProtocolFactory, ssl_context: ssl.SSLContext | None = None) -> None:
         self.address = address
@@ -31,56 +40,61 @@ class Listener:
         self._factory = factory
         self._ssl = ssl_context
         self._sock: socket.socket | None = None
-        self._server: asyncio.Server | None = None
-        self._starting: asyncio.Task[asyncio.Server] | None = None
-        self._pending: set[asyncio.Task[asyncio.Server]] = set()
+        self._setups: set[asyncio.Task[None]] = set()
 
     @property
     def is_open(self) -> bool:
         return self._sock is not None
 
     def open(self, sock: socket.socket | None = None) -> None:
-        """Listen now (``sock`` if already bound, else a fresh socket); serve from the next iteration."""
+        """Listen now, on ``sock`` if it is already bound and listening, else on a fresh socket."""
         if self._sock is not None:
-            if sock is not None:
+            if sock is not None and sock is not self._sock:
                 sock.close()
             return
         self._sock = sock or listen_socket(self.address, self.port)
-        task = self._loop.create_task(
-            self._loop.create_server(self._factory, sock=self._sock, ssl=self._ssl, backlog=128))
-        self._starting = task
-        self._pending.add(task)
-        task.add_done_callback(self._started)
+        self._loop.add_reader(self._sock.fileno(), self._accept)
 
     def close(self) -> None:
-        """Stop listening: from now on the kernel refuses connections (RST)."""
-        if self._server is not None:
-            self._server.close()  # closes the listening socket; live connections are their owner's job
-        elif self._sock is not None and self._starting is not None and self._starting.done():
-            self._sock.close()  # create_server failed; the socket is still ours
-        # If create_server is still running, _started() closes its server when it arrives: cancelling
-        # it half-way could leave a registered reader on a closed socket.
-        self._server = None
+        """Stop listening: from now on the kernel refuses connections (RST). Live ones stay up."""
+        if self._sock is None:
+            return
+        self._loop.remove_reader(self._sock.fileno())
+        self._sock.close()
         self._sock = None
-        self._starting = None
 
-    async def wait_ready(self, timeout: float = 5.0) -> None:
-        if self._pending:
-            await asyncio.wait_for(asyncio.gather(*self._pending, return_exceptions=True), timeout)
+    async def aclose(self) -> None:
+        """Close and abandon connections still in their TLS handshake."""
+        self.close()
+        for task in list(self._setups):
+            task.cancel()
+        await asyncio.gather(*self._setups, return_exceptions=True)
 
-    def _started(self, task: asyncio.Task[asyncio.Server]) -> None:
-        self._pending.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            log.error("listener %s:%s failed to start: %s", self.address, self.port, exc)
-            return
-        server = task.result()
-        if task is self._starting:
-            self._server = server
-        else:
-            server.close()  # closed (or re-opened) while this one was starting
+    def _accept(self) -> None:
+        for _ in range(self.ACCEPT_BATCH):
+            if self._sock is None:
+                return
+            try:
+                conn, _peer = self._sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. out of file descriptors: keep listening
+                log.warning("accept on %s:%s failed: %s", self.address, self.port, exc)
+                return
+            conn.setblocking(False)
+            task: asyncio.Task[None] = self._loop.create_task(self._setup(conn))
+            self._setups.add(task)
+            task.add_done_callback(self._setups.discard)
+
+    async def _setup(self, conn: socket.socket) -> None:
+        try:
+            await self._loop.connect_accepted_socket(
+                self._factory, conn, ssl=self._ssl,
+                ssl_handshake_timeout=self.HANDSHAKE_TIMEOUT if self._ssl else None)
+        except (OSError, ssl.SSLError, TimeoutError) as exc:
+            # A client that rejects our certificate (interception) or hangs up mid-handshake.
+            log.debug("connection to %s:%s not established: %s", self.address, self.port, exc)
+            conn.close()
 
 
 class BlackHole(asyncio.Protocol):

@@ -1,0 +1,82 @@
+@network
+Feature: Firewall and proxy between the appliance and the cloud
+  When no proxy server is used, HTTPS port 443 must be open, in and out, between the appliance and
+  every FQDN of its region: api-sse.cisco.com (Americas), api.eu.sse.itd.cisco.com (Europe),
+  api.apj.sse.itd.cisco.com (APJC, SecureX era), and est.sco.cisco.com (every region). With a proxy,
+  the appliance reaches the cloud through the proxy. A blocked FQDN breaks registration; opening it
+  again fixes it.
+
+  Background:
+    Given the appliance starts with cloud services disabled
+
+  @req:PRE-3 @req:REG-8 @manual:firewall-rule-on-the-lab-firewall
+  Scenario Outline: A firewall that <action>s HTTPS to "<fqdn>" makes registration fail until it is opened
+    Given the appliance is waiting for a registration token on server "<server>"
+    And the firewall <action>s HTTPS to "<fqdn>"
+    And a registration token from the "<region>" SSE
+    When I register the appliance with the token through the CLI
+    Then within the registration deadline the registration fails
+    When the firewall allows HTTPS to "<fqdn>"
+    And I register the appliance with a new token from the "<region>" SSE through the CLI
+    Then within the registration deadline the appliance is registered with Threat Response
+
+    @region:nam
+    Examples: Americas
+      | server   | region | fqdn              | action |
+      | AMERICAS | nam    | api-sse.cisco.com | drop   |
+      | AMERICAS | nam    | est.sco.cisco.com | reject |
+
+    @region:eu
+    Examples: Europe
+      | server | region | fqdn                     | action |
+      | EUROPE | eu     | api.eu.sse.itd.cisco.com | reject |
+      | EUROPE | eu     | est.sco.cisco.com        | drop   |
+
+  @req:PRE-3 @manual:firewall-rule-on-the-lab-firewall
+  Scenario Outline: Blocking another region's FQDN does not affect registration in "<region>"
+    Given the appliance is waiting for a registration token on server "<server>"
+    And the firewall drops HTTPS to "<other_fqdn>"
+    When I register the appliance with a new token from the "<region>" SSE through the GUI
+    Then within the registration deadline the appliance is registered with Threat Response
+
+    @region:nam
+    Examples: Americas ignores Europe and APJC
+      | server   | region | other_fqdn                |
+      | AMERICAS | nam    | api.eu.sse.itd.cisco.com  |
+      | AMERICAS | nam    | api.apj.sse.itd.cisco.com |
+
+    @region:eu
+    Examples: Europe ignores the Americas
+      | server | region | other_fqdn        |
+      | EUROPE | eu     | api-sse.cisco.com |
+
+  @req:PRE-3 @req:ENA-3 @region:apjc @manual:firewall-rule-on-the-lab-firewall
+  Scenario: A SecureX-era appliance in APJC needs api.apj.sse.itd.cisco.com open
+    Given the appliance runs AsyncOS "14.0.0-692"
+    And the appliance is waiting for a registration token on server "APJC"
+    And the firewall rejects HTTPS to "api.apj.sse.itd.cisco.com"
+    When I register the appliance with a new token from the "apjc" SSE through the CLI
+    Then within the registration deadline the registration fails
+    When the firewall allows HTTPS to "api.apj.sse.itd.cisco.com"
+    And I register the appliance with a new token from the "apjc" SSE through the CLI
+    Then within the registration deadline the appliance is registered with Threat Response
+
+  @req:PRE-4 @manual:appliance-configured-for-the-lab-proxy
+  Scenario: With a proxy, the appliance reaches the cloud through the proxy
+    Given the appliance reaches the cloud through the lab proxy
+    And the appliance is waiting for a registration token on server "AMERICAS"
+    When I register the appliance with a new token from the "nam" SSE through the CLI
+    Then within the registration deadline the appliance is registered with Threat Response
+    And the lab proxy carried a connection to "api-sse.cisco.com"
+    And the lab proxy carried a connection to "est.sco.cisco.com"
+
+  @req:PRE-4 @manual:appliance-configured-for-the-lab-proxy
+  Scenario: With a proxy that denies the SSE FQDN, registration fails until the proxy allows it
+    Given the appliance reaches the cloud through the lab proxy
+    And the appliance is waiting for a registration token on server "AMERICAS"
+    And the lab proxy denies "api-sse.cisco.com"
+    When I register the appliance with a new token from the "nam" SSE through the CLI
+    Then within the registration deadline the registration fails
+    When the lab proxy allows every destination again
+    And I register the appliance with a new token from the "nam" SSE through the CLI
+    Then within the registration deadline the appliance is registered with Threat Response

@@ -1,0 +1,5 @@
+"""ctrlab's pluggable harness: testbed, backends, drivers, pytest plugin and reporting.
+
+Nothing here imports ``virtual_appliances``: the harness reaches appliances and the cloud only over
+the protocols a real lab speaks (SSH, HTTPS, SMTP, DNS).
+"""

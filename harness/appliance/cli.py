@@ -1,0 +1,425 @@
+"""The AsyncOS command line over SSH: an interactive PTY shell driven prompt by prompt.
+
+Conventions (reference/asyncos.md 1.1-1.6):
+
+* The main prompt is learned at login, as the last line ending in ``> `` after the banner
+  (``mail1.example.com> ``, ``(Machine esa1.example.com)> ``), and matched literally afterwards,
+  because ``> `` also ends every sub-prompt. A prompt of the AsyncOS family that differs from the
+  learned one (``(Cluster name)> `` after ``clustermode cluster``) means the mode changed: it is
+  accepted and becomes the prompt.
+* Sub-prompts end in ``[]> ``, ``[N]> ``, ``[Y]> ``, ``[1]> `` (the default in the brackets) or are a
+  bare ``> `` line; each one must be answered by the caller's script.
+* The pager ``-Press Any Key For More-`` is answered with a space, wherever it appears.
+* ``Unknown command ...`` / ``... missing feature key ...`` raise :class:`~harness.errors.CliError`.
+* ``commit`` asks for a comment, and newer releases then ask
+  ``Do you want to save the current configuration for rollback? [Y]>``, answered ``Y``.
+* Batch commands go through SSH exec, ``;``-joined, returning the exit status.
+
+Transport faults raise :class:`~harness.errors.LabUnreachable` (``DriverTimeout`` when no prompt
+comes in time); the broken session is dropped and the next call reconnects (a bounded number of
+attempts). Nothing here is specific to a simulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import asyncssh
+
+from ..errors import AuthenticationFailed, CliError, DriverTimeout, LabUnreachable
+from ..transcript import Transcript
+from ._aio import DriverLoop, driver_loop
+
+PAGER = "-Press Any Key For More-"
+ROLLBACK_QUESTION = r"save the current configuration for rollback"
+COMMENT_QUESTION = r"enter some comments"
+_WINDOW = 2048  # how much of the end of the output the prompt detection looks at
+
+# A sub-prompt: the question line ends with the default in brackets, e.g. "... [N]> ".
+_SUBPROMPT = re.compile(r"(?P<line>[^\r\n]*\[(?P<default>[^\]\r\n]*)\]> ?)$")
+# A main prompt of the AsyncOS family (Netshot's driver regex, widened to the oxidized examples).
+_MAIN_FAMILY = re.compile(
+    r"(?:^|[\r\n])(?P<line>\((?:Cluster|Machine|Group) [^()\r\n]+\)> ?|\([A-Za-z0-9._-]+\)> ?"
+    r"|[A-Za-z0-9][A-Za-z0-9._-]*> ?)$"
+)
+_BARE = re.compile(r"(?:^|[\r\n])(?P<line>> ?)$")
+_LOGIN = re.compile(r"(?:^|[\r\n])(?P<line>[^\r\n]{1,200}?> ?)$")
+_UNKNOWN = re.compile(r"^\s*(?:Unknown command\b.*|.*\bmissing feature key\b.*)$", re.MULTILINE)
+_MODE = re.compile(r"^\((Cluster|Machine|Group) ")
+
+
+class Secret(str):
+    """An answer that must not appear in transcripts (a registration token, a passphrase)."""
+
+    __slots__ = ()
+
+
+class ExecResult(NamedTuple):
+    exit_status: int | None
+    output: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    text: str  # as shown: "esa1.example.com> ", "[N]> ", or a whole question line ending in "[]> "
+    main: bool
+    default: str | None = None  # the value in the brackets of a sub-prompt
+
+
+def classify(buffer: str, main_prompt: str) -> Prompt | None:
+    """The prompt the appliance is waiting at, if the output ends with one."""
+    if not buffer.rstrip(" ").endswith(">"):
+        return None  # the cheap common case: output still flowing
+    if main_prompt and buffer.endswith(main_prompt):
+        start = len(buffer) - len(main_prompt)
+        if start == 0 or buffer[start - 1] in "\r\n":
+            return Prompt(main_prompt, True)
+    tail = buffer[-_WINDOW:]
+    if len(buffer) > _WINDOW and "\n" in tail:
+        tail = tail[tail.index("\n") + 1:]  # start the window at a line boundary
+    if m := _SUBPROMPT.search(tail):
+        line = m.group("line")
+        return Prompt(line[line.rfind("\r") + 1:], False, m.group("default"))
+    if m := _MAIN_FAMILY.search(tail):
+        return Prompt(m.group("line"), True)
+    if m := _BARE.search(tail):
+        return Prompt(m.group("line"), False)
+    return None
+
+
+def normalize(raw: str) -> str:
+    """Terminal output as text: pager removed, carriage-return overwrites applied, LF line ends."""
+    raw = raw.replace(PAGER, "")
+    lines = []
+    for line in raw.replace("\r\n", "\n").split("\n"):
+        if "\r" in line:
+            # "\r<spaces>\r" is how AsyncOS erases the pager; later segments overwrite earlier ones
+            out = ""
+            for seg in line.split("\r"):
+                out = seg + out[len(seg):]
+            line = out
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def mode_of(prompt: str) -> str:
+    m = _MODE.match(prompt)
+    return m.group(1).lower() if m else "standalone"
+
+
+class _Shell:
+    """The asyncio side: one SSH connection with one interactive PTY shell."""
+
+    def __init__(self, conn: asyncssh.SSHClientConnection, proc: asyncssh.SSHClientProcess[str]) -> None:
+        self.conn = conn
+        self.proc = proc
+        self.prompt = ""
+        self.received = ""  # what the current wait has read so far (for error messages)
+
+    def send(self, line: str) -> None:
+        self.proc.stdin.write(line)
+
+    async def wait(self, timeout: float) -> tuple[str, Prompt]:
+        """Read until the appliance waits at a prompt; answer the pager on the way."""
+        buf = ""
+        pager_from = 0
+        self.received = ""
+        async with asyncio.timeout(timeout):
+            while True:
+                idx = buf.find(PAGER, pager_from)
+                if idx >= 0:
+                    pager_from = idx + len(PAGER)
+                    self.proc.stdin.write(" ")  # any key; a space as Netshot and oxidized send
+                    continue
+                pager_from = max(pager_from, len(buf) - len(PAGER))
+                prompt = classify(buf, self.prompt)
+                if prompt is not None:
+                    return buf[: len(buf) - len(prompt.text)], prompt
+                data = await self.proc.stdout.read(65536)
+                if not data:
+                    raise ConnectionError("the appliance closed the session")
+                buf += data
+                self.received = buf
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class AsyncOSCli:
+    """Synchronous AsyncOS CLI driver (one SSH session, reconnected on demand)."""
+
+    def __init__(self, host: str, port: int = 22, username: str = "admin", password: str = "", *,
+                 name: str = "appliance", timeout: float = 30.0, connect_timeout: float = 10.0,
+                 connect_attempts: int = 3, known_hosts: Any = None, term_size: tuple[int, int] = (511, 200),
+                 transcript: Transcript | None = None, ssh_options: Mapping[str, Any] | None = None,
+                 loop: DriverLoop | None = None) -> None:
+        self.host, self.port = host, port
+        self.username, self._password = username, password
+        self.what = f"{name} CLI"
+        self.endpoint = f"{host}:{port}"
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.connect_attempts = max(1, connect_attempts)
+        self.known_hosts = known_hosts  # None: host keys are not checked (lab gear is re-imaged often)
+        self.term_size = term_size  # wide, so AsyncOS does not wrap lines
+        self.ssh_options = dict(ssh_options or {})
+        self.transcript = transcript if transcript is not None else Transcript(self.what)
+        self.transcript.add_secret(password)
+        self.banner = ""
+        self._loop = loop or driver_loop()
+        self._shell: _Shell | None = None
+        self._lock = threading.RLock()
+
+    # ---- public API ---------------------------------------------------------------------------
+    @property
+    def prompt(self) -> str:
+        """The main prompt as learned at login (re-learned when the cluster mode changes)."""
+        return self._shell.prompt if self._shell else ""
+
+    @property
+    def mode(self) -> str:
+        """standalone | machine | cluster | group, from the prompt."""
+        return mode_of(self.prompt)
+
+    @property
+    def connected(self) -> bool:
+        return self._shell is not None
+
+    def connect(self) -> str:
+        """Log in (if not yet) and return the login banner."""
+        with self._lock:
+            self._ensure()
+            return self.banner
+
+    def run(self, command: str, *, timeout: float | None = None) -> str:
+        """Run a command that asks nothing; return its output up to the prompt (echo removed)."""
+        text = self.converse(command, (), timeout=timeout)
+        first, _, rest = text.partition("\n")
+        return rest if first.strip() == command.strip() else text
+
+    def converse(self, command: str, answers: Sequence[str] = (), *, optional: Mapping[str, str] | None = None,
+                 timeout: float | None = None) -> str:
+        """Run an interactive command, answering each sub-prompt with the next of ``answers``.
+
+        ``optional`` maps a regex to an answer for questions that only some releases ask (searched in
+        the question and the lines just before it); it is consulted before ``answers``. Returns the whole
+        dialog as the appliance printed it, echoed answers included, up to the final main prompt.
+        Raises CliError if the appliance rejects the command, asks more than the script answers (the
+        session is then closed, which abandons the dialog without answering anything), or returns to
+        the prompt with answers left over.
+        """
+        wait = timeout or self.timeout
+        with self._lock:
+            shell = self._ensure()
+            for answer in answers:
+                if isinstance(answer, Secret):
+                    self.transcript.add_secret(str(answer))
+            started, t0 = datetime.now(UTC), time.monotonic()
+            raw: list[str] = []
+            remaining = deque(answers)
+            sent = command
+            status = "ok"
+            try:
+                shell.send(command + "\n")
+                while True:
+                    out, prompt = self._wait(shell, wait, sent, raw)
+                    raw.append(out)
+                    if prompt.main:
+                        self._relearn(shell, prompt)
+                        break
+                    raw.append(prompt.text)
+                    answer = self._pick(out + prompt.text, optional, remaining)
+                    if answer is None:
+                        self._drop()
+                        text = normalize("".join(raw))
+                        status = "error: unanswered question"
+                        raise CliError(command, text, f"the appliance asked {prompt.text.strip()!r}, which the "
+                                       "dialog does not answer (session closed to abandon the dialog)")
+                    sent = answer
+                    shell.send(answer + "\n")
+                text = normalize("".join(raw))
+                if _UNKNOWN.search(text):
+                    status = "error: unknown command"
+                    raise CliError(command, _strip_echo(text, command), "Unknown command or missing feature key")
+                if remaining:
+                    status = "error: answers left over"
+                    raise CliError(command, text, f"the dialog ended with {len(remaining)} answer(s) unused")
+                return text
+            except LabUnreachable as exc:
+                status = f"error: {exc.cause}"
+                raise
+            finally:
+                request = command + "".join(f"\n  answer: {a!r}" for a in answers)
+                self.transcript.record("cli", self.what, self.endpoint, request, normalize("".join(raw)), started,
+                                       time.monotonic() - t0, status)
+
+    def commit(self, comment: str = "", *, timeout: float | None = None) -> str:
+        """``commit``: give the comment, keep a rollback copy where asked; returns the dialog text.
+
+        "There is no data to commit." is returned as it is, not raised: it is what the appliance says.
+        """
+        # Both questions are optional: with nothing pending the appliance asks neither.
+        return self.converse("commit", (), optional={COMMENT_QUESTION: comment, ROLLBACK_QUESTION: "Y"},
+                             timeout=timeout)
+
+    def exec(self, batch: str | Sequence[str], *, timeout: float | None = None, check: bool = False) -> ExecResult:
+        """Run batch commands through SSH exec (no PTY), ``;``-joined; returns (exit status, output)."""
+        command = batch if isinstance(batch, str) else "; ".join(batch)
+        wait = timeout or self.timeout
+        with self._lock:
+            started, t0 = datetime.now(UTC), time.monotonic()
+            output, status, note = "", None, "error"
+            try:
+                conn = self._ensure().conn
+                status, output = self._call(self._exec(conn, command, wait), wait, command)
+                note = f"exit {status}"
+            except LabUnreachable as exc:
+                note = f"error: {exc.cause}"
+                raise
+            finally:
+                self.transcript.record("ssh-exec", self.what, self.endpoint, command, output, started,
+                                       time.monotonic() - t0, note)
+        if check and (status != 0 or _UNKNOWN.search(output)):
+            raise CliError(command, output, f"batch command failed (exit status {status})")
+        return ExecResult(status, output)
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def __enter__(self) -> AsyncOSCli:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- connection -------------------------------------------------------------------------------
+    def _ensure(self) -> _Shell:
+        if self._shell is not None:
+            return self._shell
+        last: BaseException | None = None
+        deadline = time.monotonic() + self.connect_attempts * (self.connect_timeout + self.timeout)
+        for attempt in range(self.connect_attempts):
+            try:
+                shell, banner = self._call(self._open(), self.connect_timeout + self.timeout, "login")
+            except AuthenticationFailed:
+                raise
+            except LabUnreachable as exc:
+                last = exc
+                if attempt + 1 < self.connect_attempts:
+                    pause = min(0.2 * 2**attempt, 2.0, max(0.0, deadline - time.monotonic()))
+                    threading.Event().wait(pause)  # bounded back-off between attempts, not a fixed delay
+                continue
+            self._shell, self.banner = shell, banner
+            return shell
+        assert last is not None
+        raise last
+
+    async def _open(self) -> tuple[_Shell, str]:
+        options: dict[str, Any] = {
+            "username": self.username, "password": self._password, "known_hosts": self.known_hosts,
+            "client_keys": None, "agent_path": None, "config": None,  # only the testbed's credentials count
+            "preferred_auth": "password,keyboard-interactive", "connect_timeout": self.connect_timeout,
+            "login_timeout": self.connect_timeout,
+        }
+        options.update(self.ssh_options)
+        conn = await asyncssh.connect(self.host, self.port, **options)
+        try:
+            proc = await conn.create_process(term_type="vt100", term_size=self.term_size, encoding="utf-8",
+                                             errors="replace")
+            shell = _Shell(conn, proc)
+            started, t0 = datetime.now(UTC), time.monotonic()
+            banner = await self._learn_prompt(shell)
+            self.transcript.record("cli", self.what, self.endpoint, f"(login as {self.username})",
+                                   normalize(banner) + shell.prompt, started, time.monotonic() - t0,
+                                   f"prompt {shell.prompt!r}")
+            return shell, normalize(banner)
+        except BaseException:
+            conn.close()
+            raise
+
+    async def _learn_prompt(self, shell: _Shell) -> str:
+        buf = ""
+        async with asyncio.timeout(self.timeout):
+            while True:
+                if buf.rstrip(" ").endswith(">"):
+                    if m := _SUBPROMPT.search(buf[-_WINDOW:]):
+                        raise CliError("(login)", normalize(buf), f"the appliance asked {m.group('line')!r} at login")
+                    if m := _LOGIN.search(buf[-_WINDOW:]):
+                        line = m.group("line")
+                        shell.prompt = line[line.rfind("\r") + 1:]
+                        return buf[: len(buf) - len(shell.prompt)]
+                data = await shell.proc.stdout.read(65536)
+                if not data:
+                    raise ConnectionError("the appliance closed the session at login")
+                buf += data
+
+    async def _exec(self, conn: asyncssh.SSHClientConnection, command: str, timeout: float) -> tuple[int | None, str]:
+        proc = await conn.create_process(command, stderr=asyncssh.STDOUT, encoding="utf-8", errors="replace")
+        # Why EOF on stdin: a batch has no one to answer questions; a command that asks one then
+        # fails at once instead of waiting for the timeout.
+        proc.stdin.write_eof()
+        chunks: list[str] = []
+        try:
+            async with asyncio.timeout(timeout):
+                while data := await proc.stdout.read(65536):
+                    chunks.append(data)
+                await proc.wait_closed()
+        finally:
+            proc.close()
+        return proc.exit_status, normalize("".join(chunks)).strip("\n")
+
+    def _call(self, coro: Any, timeout: float, doing: str) -> Any:
+        """Run a coroutine on the driver loop, mapping transport faults to the harness's errors."""
+        try:
+            return self._loop.run(coro, timeout + 1.0)  # the coroutine's own timeout fires first
+        except asyncssh.PermissionDenied as exc:
+            raise AuthenticationFailed(self.what, self.endpoint, exc.reason) from exc
+        except TimeoutError as exc:
+            self._drop()
+            raise DriverTimeout(self.what, self.endpoint, f"no answer within {timeout:.1f}s to {doing!r}") from exc
+        except (OSError, asyncssh.Error, EOFError) as exc:
+            self._drop()
+            raise LabUnreachable(self.what, self.endpoint, f"{type(exc).__name__}: {exc} (during {doing!r})") from exc
+
+    def _wait(self, shell: _Shell, timeout: float, sent: str, raw: list[str]) -> tuple[str, Prompt]:
+        try:
+            return self._call(shell.wait(timeout), timeout, sent)
+        except LabUnreachable as exc:
+            so_far = normalize("".join(raw) + shell.received)
+            exc.cause = f"{exc.cause}; received so far:\n{so_far[-1500:]}"
+            exc.args = (f"{exc.what} unreachable at {exc.endpoint}: {exc.cause}",)
+            raise
+
+    @staticmethod
+    def _pick(question: str, optional: Mapping[str, str] | None, remaining: deque[str]) -> str | None:
+        context = "\n".join(normalize(question).splitlines()[-4:])
+        for pattern, answer in (optional or {}).items():
+            if re.search(pattern, context, re.IGNORECASE):
+                return answer
+        return remaining.popleft() if remaining else None
+
+    def _relearn(self, shell: _Shell, prompt: Prompt) -> None:
+        if prompt.text != shell.prompt:
+            shell.prompt = prompt.text  # the mode changed: (Cluster x)> after clustermode, and back
+
+    def _drop(self) -> None:
+        shell, self._shell = self._shell, None
+        if shell is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone (interpreter shutdown)
+                self._loop.loop.call_soon_threadsafe(shell.close)
+
+
+def _strip_echo(text: str, command: str) -> str:
+    first, _, rest = text.partition("\n")
+    return rest if first.strip() == command.strip() else text

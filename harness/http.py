@@ -1,0 +1,182 @@
+"""The one way the harness speaks HTTP: a ``requests`` session with the lab's rules built in.
+
+* every call has a timeout (``(connect, read)``; a call may pass its own),
+* transport faults are retried a bounded number of times, and only faults where the request cannot
+  have reached the server (connect errors); HTTP statuses, 4xx included, are never retried here,
+* a transport fault that survives the retries raises :class:`harness.errors.LabUnreachable`
+  (:class:`~harness.errors.DriverTimeout` for a read timeout), naming what was unreachable,
+* every request and response (redirect hops included) is recorded, masked, in a
+  :class:`~harness.transcript.Transcript`; HTML pages are recorded as their visible text.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .errors import DriverTimeout, LabUnreachable
+from .transcript import MASK, SECRET_NAME, Transcript, mask_body, mask_headers, mask_url
+
+Timeout = float | tuple[float, float]
+DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
+DEFAULT_CONNECT_RETRIES = 2
+USER_AGENT = "ctrlab-harness/0.1"
+
+
+def origin(url: str) -> str:
+    """``scheme://host:port`` of a URL: what a LabUnreachable names as the endpoint."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+
+
+class HttpSession(requests.Session):
+    """A ``requests.Session`` with default timeouts, connect-only retries, masking and recording."""
+
+    def __init__(self, what: str, *, verify: bool | str = True, timeout: Timeout = DEFAULT_TIMEOUT,
+                 connect_retries: int = DEFAULT_CONNECT_RETRIES, transcript: Transcript | None = None,
+                 proxies: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.what = what
+        self.verify = verify
+        self.timeout = timeout
+        self.transcript = transcript if transcript is not None else Transcript(what)
+        # Why no environment: a stray HTTPS_PROXY or ~/.netrc would silently change what a scenario
+        # exercises. A lab that needs a proxy to reach the cloud says so explicitly.
+        self.trust_env = False
+        if proxies:
+            self.proxies.update(proxies)
+        self.headers["User-Agent"] = USER_AGENT
+        retry = Retry(total=connect_retries, connect=connect_retries, read=0, status=0, other=0, redirect=None,
+                      backoff_factor=0.1, backoff_max=2.0, allowed_methods=None, raise_on_status=False,
+                      respect_retry_after_header=False)
+        adapter = HTTPAdapter(max_retries=retry)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        method_s = method.decode() if isinstance(method, bytes) else method
+        url_s = url.decode() if isinstance(url, bytes) else url
+        started = datetime.now(UTC)
+        t0 = time.monotonic()
+        try:
+            response = super().request(method_s, url_s, *args, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            self._record_failure(method_s, url_s, kwargs, exc, started, time.monotonic() - t0)
+            if isinstance(exc, requests.ReadTimeout):
+                raise DriverTimeout(self.what, origin(url_s), f"no response within the read timeout: {exc}") from exc
+            raise LabUnreachable(self.what, origin(url_s), _cause(exc)) from exc
+        elapsed = time.monotonic() - t0
+        for hop in [*response.history, response]:
+            self._record(hop, started, elapsed)
+        return response
+
+    # ---- recording ----------------------------------------------------------------------------
+    def _record(self, response: requests.Response, started: datetime, elapsed: float) -> None:
+        request = response.request
+        req_text = render_request(request.method or "", request.url or "", request.headers, request.body)
+        resp_text = render_response(response)
+        self.transcript.record("http", self.what, origin(request.url or ""), req_text, resp_text, started,
+                               elapsed, str(response.status_code))
+
+    def _record_failure(self, method: str, url: str, kwargs: Mapping[str, Any], exc: Exception,
+                        started: datetime, elapsed: float) -> None:
+        headers = {**self.headers, **(kwargs.get("headers") or {})}
+        req_text = render_request(method, url, headers, None)
+        self.transcript.record("http", self.what, origin(url), req_text, "", started, elapsed,
+                               f"error: {_cause(exc)}")
+
+
+def make_session(what: str, **options: Any) -> HttpSession:
+    """The shared factory: ``make_session("esa1 GUI", verify=ca_bundle, transcript=t)``."""
+    return HttpSession(what, **options)
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost useful reason (urllib3 wraps the socket error twice)."""
+    text = str(exc)
+    inner = exc.args[0] if exc.args else None
+    reason = getattr(inner, "reason", None)
+    return f"{type(exc).__name__}: {reason or text}"
+
+
+def render_request(method: str, url: str, headers: Mapping[str, str], body: bytes | str | None) -> str:
+    lines = [f"{method} {mask_url(url)}"]
+    lines += [f"{k}: {v}" for k, v in mask_headers(dict(headers)).items()]
+    ctype = str(headers.get("Content-Type", ""))
+    if body:
+        lines += ["", _body_text(body, ctype)]
+    return "\n".join(lines)
+
+
+def render_response(response: requests.Response) -> str:
+    lines = [f"HTTP {response.status_code} {response.reason or ''}".rstrip()]
+    lines += [f"{k}: {v}" for k, v in mask_headers(dict(response.headers)).items()]
+    ctype = response.headers.get("Content-Type", "")
+    body = response.content if response._content_consumed else b""  # never consume a stream here
+    if body:
+        lines += ["", _body_text(body, ctype)]
+    return "\n".join(lines)
+
+
+def _body_text(body: bytes | str, ctype: str) -> str:
+    if "multipart/" in ctype.lower():
+        return f"<{len(body)} bytes of {ctype.split(';')[0]}>"
+    if "html" in ctype.lower():
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        return html_to_text(text)
+    return mask_body(body, ctype)
+
+
+class _TextExtractor(HTMLParser):
+    SKIP = frozenset({"script", "style", "head", "title"})
+    BREAK = frozenset({"p", "div", "tr", "br", "li", "h1", "h2", "h3", "h4", "table", "caption", "form", "dt",
+                       "dd", "option", "select"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self._skip += 1
+        elif tag in self.BREAK:
+            self.parts.append("\n")
+        elif tag == "input":
+            a = dict(attrs)
+            kind = (a.get("type") or "text").lower()
+            if kind == "password":
+                self.parts.append(" [password] ")
+            elif kind in ("text", "checkbox", "radio", "submit"):
+                name = a.get("name") or ""
+                value = MASK if SECRET_NAME.search(name) and a.get("value") else a.get("value") or ""
+                mark = " [x]" if kind in ("checkbox", "radio") and "checked" in a else ""
+                self.parts.append(f" [{name}={value}{mark}] ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self._skip = max(0, self._skip - 1)
+        elif tag in self.BREAK or tag in ("td", "th"):
+            self.parts.append("\n" if tag in self.BREAK else " ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """What a person sees on a page, roughly: the report shows this instead of raw markup."""
+    parser = _TextExtractor()
+    parser.feed(markup)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,1 @@
+"""Protocol-level tests of the SSE and Threat Response simulators."""

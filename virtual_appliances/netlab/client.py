@@ -1,0 +1,85 @@
+"""HTTPS through the lab, for simulators that call other simulators (the appliance's connector).
+
+Names resolve with real DNS queries to the lab's DNS server, never the machine's resolver, so a DNS
+fault set on the control plane reaches the client exactly as it would on a real network. With a proxy,
+aiohttp sends ``CONNECT host:port`` and the proxy resolves the name (PRE-4): the client resolves
+nothing itself.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+
+import aiohttp
+import dns.asyncquery
+import dns.exception
+import dns.message
+import dns.rcode
+import dns.rdatatype
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from .addressing import is_ipv4
+
+DNS_TIMEOUT = 5.0  # seconds for one lookup, at most
+
+
+class LabResolver(AbstractResolver):
+    def __init__(self, server: tuple[str, int], timeout: float = DNS_TIMEOUT) -> None:
+        self._host, self._port = server
+        self._timeout = timeout
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        if family == socket.AF_INET6:
+            raise OSError(socket.EAI_FAMILY, f"the lab has no IPv6 addresses ({host})")
+        if is_ipv4(host):  # aiohttp skips resolvers for literals; direct callers may not
+            return [_result(host, host, port)]
+        query = dns.message.make_query(host, dns.rdatatype.A)
+        try:
+            # Falls back to TCP if the UDP answer is truncated, as a stub resolver does.
+            response, _ = await dns.asyncquery.udp_with_fallback(
+                query, self._host, port=self._port, timeout=self._timeout)
+        except dns.exception.Timeout as exc:
+            raise OSError(socket.EAI_AGAIN, f"lab DNS did not answer for {host}") from exc
+        rcode = response.rcode()
+        if rcode == dns.rcode.NXDOMAIN:
+            raise OSError(socket.EAI_NONAME, f"{host}: NXDOMAIN")
+        if rcode != dns.rcode.NOERROR:
+            raise OSError(socket.EAI_FAIL, f"{host}: {dns.rcode.to_text(rcode)}")
+        addresses = [
+            rdata.address
+            for rrset in response.answer if rrset.rdtype == dns.rdatatype.A
+            for rdata in rrset
+        ]
+        if not addresses:
+            raise OSError(socket.EAI_NODATA, f"{host}: no A record")
+        return [_result(host, address, port) for address in addresses]
+
+    async def close(self) -> None:
+        return None
+
+
+def _result(host: str, address: str, port: int) -> ResolveResult:
+    return ResolveResult(hostname=host, host=address, port=port, family=socket.AF_INET, proto=0,
+                         flags=socket.AI_NUMERICHOST | socket.AI_NUMERICSERV)
+
+
+def lab_session(resolver_addr: tuple[str, int], ssl_context: ssl.SSLContext, timeout: float,
+                proxy: str | None) -> aiohttp.ClientSession:
+    """A client session that resolves with the lab DNS, verifies with ``ssl_context``, and tunnels
+    through ``proxy`` (``http://[user:password@]host:port``) when one is given.
+
+    Call it from a coroutine (aiohttp binds the session to the running loop).
+    """
+    connector = aiohttp.TCPConnector(
+        resolver=LabResolver(resolver_addr, timeout=min(timeout, DNS_TIMEOUT)),
+        ssl=ssl_context,
+        use_dns_cache=False,  # every connection asks the lab DNS, so DNS faults apply at once
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=timeout),
+        proxy=proxy,
+        trust_env=False,  # never the machine's proxy settings or .netrc
+    )
