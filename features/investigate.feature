@@ -63,7 +63,6 @@ Feature: Investigating email observables in Threat Response
       | no quotes           | email_subject:Invoice Due    | email_subject:"Invoice Due" |
       | unknown type        | subject:"Invoice Due"        | email_subject:"Invoice Due" |
       | bare words          | Invoice Due                  | email_subject:"Invoice Due" |
-      | type in upper case  | EMAIL:"noreply@cisco.com"    | email:"noreply@cisco.com"   |
       | wrong value         | cisco_mid:"999999"           | cisco_mid:"<mid>"           |
 
   @req:TS-2 @region:eu

@@ -13,13 +13,12 @@ Feature: Prerequisites of the Threat Response integration
   Scenario: The testbed's Threat Response account signs in with administrator rights
     When I sign in to Threat Response with the testbed's API client
     Then the sign-in succeeds
-    And the account has administrator rights
+    And the account can configure integration modules and read the registered devices
 
-  @req:PRE-1
-  Scenario: A Threat Response account also works for SecureX
-    When I sign in to Threat Response with the testbed's API client
-    Then the sign-in succeeds
-    And the access token is accepted by the Threat Response API "/iroh/profile/whoami"
+  @req:PRE-1 @region:eu
+  Scenario: An account of one region does not sign in to another region's Threat Response
+    When I sign in to the "eu" Threat Response with the "nam" API client
+    Then the sign-in is refused
 
   @req:PRE-1
   Scenario: A wrong client password is refused
@@ -44,9 +43,7 @@ Feature: Prerequisites of the Threat Response integration
     Given the appliance runs AsyncOS "14.0.0-692"
     And the appliance is registered with Threat Response
     And <missing>
-    When I run "cloudserviceconfig" in the CLI and answer:
-      | question                                  | answer     |
-      | Choose the operation you want to perform: | REREGISTER |
+    When I reregister the appliance through the CLI
     Then the CLI output contains "Smart Software Licensing"
     And the appliance is still registered with Threat Response
 

@@ -40,7 +40,7 @@ Feature: SecureX ribbon, casebook and pivot menu
 
     Examples:
       | missing       | use                   |
-      | casebook      | create a casebook     |
+      | registry/user/ribbon | open the ribbon |
       | enrich:read   | enrich an observable  |
       | response      | list response actions |
       | inspect:read  | inspect text          |

@@ -20,10 +20,11 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .errors import DriverTimeout, LabUnreachable
-from .transcript import MASK, SECRET_NAME, Transcript, mask_body, mask_headers, mask_url
+from .transcript import MASK, SECRET_NAME, Transcript, mask_body, mask_headers, mask_url, scrub, secret_values
 
 Timeout = float | tuple[float, float]
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
@@ -71,7 +72,7 @@ class HttpSession(requests.Session):
             response = super().request(method_s, url_s, *args, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
             self._record_failure(method_s, url_s, kwargs, exc, started, time.monotonic() - t0)
-            if isinstance(exc, requests.ReadTimeout):
+            if _is_read_timeout(exc):
                 raise DriverTimeout(self.what, origin(url_s), f"no response within the read timeout: {exc}") from exc
             raise LabUnreachable(self.what, origin(url_s), _cause(exc)) from exc
         elapsed = time.monotonic() - t0
@@ -82,6 +83,13 @@ class HttpSession(requests.Session):
     # ---- recording ----------------------------------------------------------------------------
     def _record(self, response: requests.Response, started: datetime, elapsed: float) -> None:
         request = response.request
+        # Secrets sent or received (credentials, tokens) are learned first, so that an echo of one
+        # anywhere in this or a later exchange is masked too.
+        self.transcript.add_secret(*secret_values(request.headers, request.body,
+                                                  str(request.headers.get("Content-Type", ""))))
+        if response._content_consumed:
+            self.transcript.add_secret(*secret_values(response.headers, response.content,
+                                                      response.headers.get("Content-Type", "")))
         req_text = render_request(request.method or "", request.url or "", request.headers, request.body)
         resp_text = render_response(response)
         self.transcript.record("http", self.what, origin(request.url or ""), req_text, resp_text, started,
@@ -100,17 +108,34 @@ def make_session(what: str, **options: Any) -> HttpSession:
     return HttpSession(what, **options)
 
 
+def _is_read_timeout(exc: BaseException) -> bool:
+    """A read timeout, also when urllib3's retry accounting wrapped it into a ConnectionError."""
+    if isinstance(exc, requests.ReadTimeout):
+        return True
+    inner = exc.args[0] if exc.args else None
+    return isinstance(getattr(inner, "reason", None), ReadTimeoutError)
+
+
 def _cause(exc: BaseException) -> str:
     """The innermost useful reason (urllib3 wraps the socket error twice)."""
     text = str(exc)
     inner = exc.args[0] if exc.args else None
     reason = getattr(inner, "reason", None)
-    return f"{type(exc).__name__}: {reason or text}"
+    return scrub(f"{type(exc).__name__}: {reason or text}")  # it ends up in exception messages
+
+
+# Headers every exchange has; they would only bury the ones a reader needs (auth, cookies, types).
+BOILERPLATE_HEADERS = frozenset({"user-agent", "accept-encoding", "connection", "content-length", "date", "server",
+                                 "keep-alive"})
+
+
+def _header_lines(headers: Mapping[str, str]) -> list[str]:
+    return [f"{k}: {v}" for k, v in mask_headers(dict(headers)).items() if k.lower() not in BOILERPLATE_HEADERS]
 
 
 def render_request(method: str, url: str, headers: Mapping[str, str], body: bytes | str | None) -> str:
     lines = [f"{method} {mask_url(url)}"]
-    lines += [f"{k}: {v}" for k, v in mask_headers(dict(headers)).items()]
+    lines += _header_lines(headers)
     ctype = str(headers.get("Content-Type", ""))
     if body:
         lines += ["", _body_text(body, ctype)]
@@ -119,7 +144,7 @@ def render_request(method: str, url: str, headers: Mapping[str, str], body: byte
 
 def render_response(response: requests.Response) -> str:
     lines = [f"HTTP {response.status_code} {response.reason or ''}".rstrip()]
-    lines += [f"{k}: {v}" for k, v in mask_headers(dict(response.headers)).items()]
+    lines += _header_lines(response.headers)
     ctype = response.headers.get("Content-Type", "")
     body = response.content if response._content_consumed else b""  # never consume a stream here
     if body:
@@ -138,8 +163,9 @@ def _body_text(body: bytes | str, ctype: str) -> str:
 
 class _TextExtractor(HTMLParser):
     SKIP = frozenset({"script", "style", "head", "title"})
-    BREAK = frozenset({"p", "div", "tr", "br", "li", "h1", "h2", "h3", "h4", "table", "caption", "form", "dt",
-                       "dd", "option", "select"})
+    BREAK = frozenset({"p", "div", "tr", "br", "li", "ul", "h1", "h2", "h3", "h4", "table", "caption", "form",
+                       "dt", "dd", "option", "select"})
+    INLINE = frozenset({"td", "th", "a", "span", "label", "button", "b", "strong", "em"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -165,7 +191,7 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIP:
             self._skip = max(0, self._skip - 1)
-        elif tag in self.BREAK or tag in ("td", "th"):
+        elif tag in self.BREAK or tag in self.INLINE:
             self.parts.append("\n" if tag in self.BREAK else " ")
 
     def handle_data(self, data: str) -> None:

@@ -12,6 +12,7 @@ on the way in, so nothing stored or handed to a sink ever holds a secret:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -34,6 +35,10 @@ SECRET_NAME = re.compile(
     r"pass(word|phrase|wd)?|secret|token|authori[sz]ation|api[_-]?key|jwt|credential|csrf|cookie|session|sid$",
     re.IGNORECASE,
 )
+NOT_SECRET = frozenset({"token_type", "expires_in", "session_timeout"})  # secret-sounding, harmless names
+# Masked by name wherever they appear, but not learned as values: they are short-lived, per session,
+# and there would be one per request (the registry stays small and fast).
+_SESSION_SCOPED = re.compile(r"csrf|cookie|session|sid$|^token_type$|^expires_in$", re.IGNORECASE)
 _CREDENTIAL = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 MIN_SECRET_LEN = 4  # shorter values would mask ordinary words
 
@@ -61,6 +66,41 @@ class Exchange:
         return f"{head}\n>>> {self.request}\n<<< {self.response}\n"
 
 
+class SecretRegistry:
+    """Secret values known to this process. One registry for every transcript: a token that one
+    driver learns (the SSE admin API generating it) is masked where another one shows it (the CLI
+    echoing it as it is typed, an error message quoting it)."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self._lock = threading.Lock()
+
+    def add(self, *values: str | None) -> None:
+        with self._lock:
+            for value in values:
+                if value and len(value) >= MIN_SECRET_LEN and value not in self._values:
+                    self._values.add(value)
+                    self._pattern = None
+
+    def scrub(self, text: str) -> str:
+        text = _CREDENTIAL.sub(lambda m: f"{m.group(1)} {MASK}", text)
+        with self._lock:
+            if self._pattern is None and self._values:
+                ordered = sorted(self._values, key=len, reverse=True)  # longest first: no partial leftovers
+                self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+            pattern = self._pattern
+        return pattern.sub(MASK, text) if pattern is not None else text
+
+
+SECRETS = SecretRegistry()
+
+
+def scrub(text: str) -> str:
+    """``text`` without any secret this process knows (for exception messages, logs)."""
+    return SECRETS.scrub(text)
+
+
 class Transcript:
     """Thread-safe, bounded list of masked exchanges with pluggable masking and sinks."""
 
@@ -71,8 +111,6 @@ class Transcript:
         self.max_chars = max_chars  # per request/response text: long pages are cut, not dropped
         self._entries: deque[Exchange] = deque(maxlen=max_entries)
         self._sinks: list[Sink] = list(sinks)
-        self._secrets: set[str] = set()
-        self._secret_re: re.Pattern[str] | None = None
         self._lock = threading.Lock()
 
     # ---- configuration ------------------------------------------------------------------------
@@ -86,24 +124,12 @@ class Transcript:
                 self._sinks.remove(sink)
 
     def add_secret(self, *values: str | None) -> None:
-        """Values that must never appear, whatever the pluggable mask knows."""
-        with self._lock:
-            for value in values:
-                if value and len(value) >= MIN_SECRET_LEN and value not in self._secrets:
-                    self._secrets.add(value)
-                    self._secret_re = None
+        """Values that must never appear, whatever the pluggable mask knows (process-wide)."""
+        SECRETS.add(*values)
 
     # ---- masking ------------------------------------------------------------------------------
     def redact(self, text: str) -> str:
-        text = _CREDENTIAL.sub(lambda m: f"{m.group(1)} {MASK}", text)
-        with self._lock:
-            if self._secret_re is None and self._secrets:
-                ordered = sorted(self._secrets, key=len, reverse=True)  # longest first: no partial leftovers
-                self._secret_re = re.compile("|".join(re.escape(s) for s in ordered))
-            pattern = self._secret_re
-        if pattern is not None:
-            text = pattern.sub(MASK, text)
-        return self.mask(text)
+        return self.mask(SECRETS.scrub(text))
 
     # ---- recording ----------------------------------------------------------------------------
     def record(self, kind: str, source: str, endpoint: str, request: str, response: str,
@@ -152,8 +178,8 @@ def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
 def mask_json(value: Any) -> Any:
     """Mask the values of secret-named keys anywhere in a JSON-like structure."""
     if isinstance(value, dict):
-        return {k: (MASK if isinstance(k, str) and SECRET_NAME.search(k) and v not in (None, "", [], {})
-                    else mask_json(v)) for k, v in value.items()}
+        return {k: (MASK if isinstance(k, str) and SECRET_NAME.search(k) and k not in NOT_SECRET
+                    and v not in (None, "", [], {}) else mask_json(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [mask_json(v) for v in value]
     return value
@@ -165,6 +191,40 @@ def mask_form(body: str) -> str:
     if not pairs:
         return body
     return urlencode([(k, MASK if SECRET_NAME.search(k) and v else v) for k, v in pairs], safe="*")
+
+
+def secret_values(headers: Mapping[str, str], body: bytes | str | None, content_type: str = "") -> list[str]:
+    """The values of secret-named headers, form fields and JSON keys in a request or response.
+
+    The HTTP layer registers them with the transcript, so a secret the server echoes elsewhere (in a
+    page, in an error message) is masked there too."""
+    found: list[str] = []
+    for name, value in headers.items():
+        if value and SECRET_NAME.search(name) and not _SESSION_SCOPED.search(name):
+            found.append(value.split(None, 1)[-1] if name.lower() == "authorization" else value)
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    ctype = content_type.lower()
+    if "json" in ctype or text.lstrip()[:1] in ("{", "["):
+        with contextlib.suppress(ValueError):
+            _json_secrets(json.loads(text), found)
+    elif "x-www-form-urlencoded" in ctype:
+        found += [v for k, v in parse_qsl(text, keep_blank_values=False)
+                  if SECRET_NAME.search(k) and not _SESSION_SCOPED.search(k)]
+    return found
+
+
+def _json_secrets(value: Any, found: list[str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(k, str) and SECRET_NAME.search(k) and not _SESSION_SCOPED.search(k) and isinstance(v, str):
+                found.append(v)
+            elif isinstance(k, str) and SECRET_NAME.search(k) and isinstance(v, list):
+                found += [x for x in v if isinstance(x, str)]
+            else:
+                _json_secrets(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            _json_secrets(v, found)
 
 
 def mask_url(url: str) -> str:
@@ -182,7 +242,7 @@ def mask_body(body: bytes | str | None, content_type: str = "") -> str:
     if not text:
         return ""
     ctype = content_type.lower()
-    if "json" in ctype or (not ctype and text.lstrip()[:1] in "{["):
+    if "json" in ctype or (not ctype and text.lstrip()[:1] in ("{", "[")):
         try:
             return json.dumps(mask_json(json.loads(text)), ensure_ascii=False)
         except ValueError:

@@ -179,7 +179,11 @@ class Lab:
         self.sse.reset()
         self.ctr.reset()
         self.netlab.reset()
-        self.ctr_clients = {r: self.ctr.create_client(r, HARNESS_SCOPES, name="ctrlab harness") for r in REGIONS}
+        # Re-create the harness's clients with the same credentials: the testbed on disk names them.
+        self.ctr_clients = {
+            r: self.ctr.create_client(r, HARNESS_SCOPES, name="ctrlab harness", client_id=cid, secret=secret)
+            for r, (cid, secret) in self.ctr_clients.items()
+        }
         self.reqlog.clear()
         return web.json_response({"status": "reset"})
 

@@ -13,7 +13,7 @@ Conventions (reference/asyncos.md 1.1-1.6):
 * ``Unknown command ...`` / ``... missing feature key ...`` raise :class:`~harness.errors.CliError`.
 * ``commit`` asks for a comment, and newer releases then ask
   ``Do you want to save the current configuration for rollback? [Y]>``, answered ``Y``.
-* Batch commands go through SSH exec, ``;``-joined, returning the exit status.
+* Batch commands go through SSH exec (no PTY, stdin closed), ``;``-joined, returning the exit status.
 
 Transport faults raise :class:`~harness.errors.LabUnreachable` (``DriverTimeout`` when no prompt
 comes in time); the broken session is dropped and the next call reconnects (a bounded number of
@@ -125,11 +125,13 @@ class _Shell:
         self.prompt = ""
         self.received = ""  # what the current wait has read so far (for error messages)
 
-    def send(self, line: str) -> None:
-        self.proc.stdin.write(line)
+    async def exchange(self, line: str | None, timeout: float) -> tuple[str, Prompt]:
+        """Send ``line`` (if any), then read until the appliance waits at a prompt, answering the pager.
 
-    async def wait(self, timeout: float) -> tuple[str, Prompt]:
-        """Read until the appliance waits at a prompt; answer the pager on the way."""
+        One coroutine for both, so a round trip costs one hop to the driver loop, and the transport is
+        only ever written from its own loop (asyncio transports are not thread-safe)."""
+        if line is not None:
+            self.proc.stdin.write(line)
         buf = ""
         pager_from = 0
         self.received = ""
@@ -149,6 +151,10 @@ class _Shell:
                     raise ConnectionError("the appliance closed the session")
                 buf += data
                 self.received = buf
+
+    @property
+    def alive(self) -> bool:
+        return not self.conn.is_closed() and not self.proc.stdout.at_eof()
 
     def close(self) -> None:
         self.conn.close()
@@ -192,7 +198,7 @@ class AsyncOSCli:
 
     @property
     def connected(self) -> bool:
-        return self._shell is not None
+        return self._shell is not None and self._shell.alive
 
     def connect(self) -> str:
         """Log in (if not yet) and return the login banner."""
@@ -202,9 +208,7 @@ class AsyncOSCli:
 
     def run(self, command: str, *, timeout: float | None = None) -> str:
         """Run a command that asks nothing; return its output up to the prompt (echo removed)."""
-        text = self.converse(command, (), timeout=timeout)
-        first, _, rest = text.partition("\n")
-        return rest if first.strip() == command.strip() else text
+        return _strip_echo(self.converse(command, (), timeout=timeout), command).strip("\n")
 
     def converse(self, command: str, answers: Sequence[str] = (), *, optional: Mapping[str, str] | None = None,
                  timeout: float | None = None) -> str:
@@ -229,9 +233,9 @@ class AsyncOSCli:
             sent = command
             status = "ok"
             try:
-                shell.send(command + "\n")
+                line: str | None = command + "\n"
                 while True:
-                    out, prompt = self._wait(shell, wait, sent, raw)
+                    out, prompt = self._exchange(shell, line, wait, sent, raw)
                     raw.append(out)
                     if prompt.main:
                         self._relearn(shell, prompt)
@@ -240,20 +244,19 @@ class AsyncOSCli:
                     answer = self._pick(out + prompt.text, optional, remaining)
                     if answer is None:
                         self._drop()
-                        text = normalize("".join(raw))
                         status = "error: unanswered question"
-                        raise CliError(command, text, f"the appliance asked {prompt.text.strip()!r}, which the "
-                                       "dialog does not answer (session closed to abandon the dialog)")
-                    sent = answer
-                    shell.send(answer + "\n")
+                        raise self._error(command, normalize("".join(raw)),
+                                          f"the appliance asked {prompt.text.strip()!r}, which the dialog does not "
+                                          "answer (session closed to abandon the dialog)")
+                    sent, line = answer, answer + "\n"
                 text = normalize("".join(raw))
                 if _UNKNOWN.search(text):
                     status = "error: unknown command"
-                    raise CliError(command, _strip_echo(text, command), "Unknown command or missing feature key")
+                    raise self._error(command, _strip_echo(text, command), "Unknown command or missing feature key")
                 if remaining:
                     status = "error: answers left over"
-                    raise CliError(command, text, f"the dialog ended with {len(remaining)} answer(s) unused")
-                return text
+                    raise self._error(command, text, f"the dialog ended with {len(remaining)} answer(s) unused")
+                return text.rstrip("\n")
             except LabUnreachable as exc:
                 status = f"error: {exc.cause}"
                 raise
@@ -289,7 +292,7 @@ class AsyncOSCli:
                 self.transcript.record("ssh-exec", self.what, self.endpoint, command, output, started,
                                        time.monotonic() - t0, note)
         if check and (status != 0 or _UNKNOWN.search(output)):
-            raise CliError(command, output, f"batch command failed (exit status {status})")
+            raise self._error(command, output, f"batch command failed (exit status {status})")
         return ExecResult(status, output)
 
     def close(self) -> None:
@@ -305,16 +308,22 @@ class AsyncOSCli:
 
     # ---- connection -------------------------------------------------------------------------------
     def _ensure(self) -> _Shell:
-        if self._shell is not None:
+        if self._shell is not None and self._shell.alive:
             return self._shell
+        if self._shell is not None:
+            self._drop()  # closed while idle (the appliance's idle timeout, a keepalive failure): log in again
         last: BaseException | None = None
         deadline = time.monotonic() + self.connect_attempts * (self.connect_timeout + self.timeout)
         for attempt in range(self.connect_attempts):
+            started, t0 = datetime.now(UTC), time.monotonic()
             try:
                 shell, banner = self._call(self._open(), self.connect_timeout + self.timeout, "login")
-            except AuthenticationFailed:
-                raise
-            except LabUnreachable as exc:
+            except (AuthenticationFailed, LabUnreachable) as exc:
+                detail = exc.detail if isinstance(exc, AuthenticationFailed) else exc.cause
+                self.transcript.record("cli", self.what, self.endpoint, f"(login as {self.username})", "", started,
+                                       time.monotonic() - t0, f"error: {type(exc).__name__}: {detail}")
+                if isinstance(exc, AuthenticationFailed):
+                    raise
                 last = exc
                 if attempt + 1 < self.connect_attempts:
                     pause = min(0.2 * 2**attempt, 2.0, max(0.0, deadline - time.monotonic()))
@@ -331,6 +340,9 @@ class AsyncOSCli:
             "client_keys": None, "agent_path": None, "config": None,  # only the testbed's credentials count
             "preferred_auth": "password,keyboard-interactive", "connect_timeout": self.connect_timeout,
             "login_timeout": self.connect_timeout,
+            # Keepalives notice a connection that died while a scenario waits "a few minutes", so the
+            # next call logs in again instead of writing into a dead socket.
+            "keepalive_interval": 30, "keepalive_count_max": 3,
         }
         options.update(self.ssh_options)
         conn = await asyncssh.connect(self.host, self.port, **options)
@@ -379,6 +391,10 @@ class AsyncOSCli:
             proc.close()
         return proc.exit_status, normalize("".join(chunks)).strip("\n")
 
+    def _error(self, command: str, output: str, reason: str) -> CliError:
+        """A CliError whose texts are masked: exception messages reach logs and junit output."""
+        return CliError(self.transcript.redact(command), self.transcript.redact(output), reason)
+
     def _call(self, coro: Any, timeout: float, doing: str) -> Any:
         """Run a coroutine on the driver loop, mapping transport faults to the harness's errors."""
         try:
@@ -392,11 +408,12 @@ class AsyncOSCli:
             self._drop()
             raise LabUnreachable(self.what, self.endpoint, f"{type(exc).__name__}: {exc} (during {doing!r})") from exc
 
-    def _wait(self, shell: _Shell, timeout: float, sent: str, raw: list[str]) -> tuple[str, Prompt]:
+    def _exchange(self, shell: _Shell, line: str | None, timeout: float, sent: str,
+                  raw: list[str]) -> tuple[str, Prompt]:
         try:
-            return self._call(shell.wait(timeout), timeout, sent)
+            return self._call(shell.exchange(line, timeout), timeout, sent)
         except LabUnreachable as exc:
-            so_far = normalize("".join(raw) + shell.received)
+            so_far = self.transcript.redact(normalize("".join(raw) + shell.received))
             exc.cause = f"{exc.cause}; received so far:\n{so_far[-1500:]}"
             exc.args = (f"{exc.what} unreachable at {exc.endpoint}: {exc.cause}",)
             raise

@@ -59,12 +59,16 @@ class AsyncOSGui:
         if not page.is_login:
             self.logged_in = True  # a session cookie is still valid
             return page
-        form = next(f for f in page.forms if any(x.kind == "password" for x in f.fields))
+        form = page.login_form
+        assert form is not None
+        texts = [f for f in form.fields if f.kind in ("text", "email")]
+        user = next((f for f in texts if "user" in f.name.lower() or any("user" in norm(x) for x in f.labels)),
+                    texts[0] if texts else None)
+        if user is not None:
+            user.value = self.username
         for f in form.fields:
             if f.kind == "password":
                 f.value = self._password
-            elif f.kind in ("text", "email") and not f.value:
-                f.value = self.username  # the login form's only free-text field is the user name
         page = self._submit(form, form.buttons[0] if form.buttons else None, page)
         if page.is_login or page.status in (401, 403):
             detail = "; ".join(m.text for m in page.messages) or f"HTTP {page.status}, still on the login page"
@@ -106,7 +110,10 @@ class AsyncOSGui:
         A label that is a link is followed; a label that is only a heading on the page (SMA's "Network"
         group under "Management Appliance") is passed over; anything else is a NavigationError.
         """
-        page = self.page if self.page is not None and self.logged_in else self.open("")
+        start = self.page if self.page is not None and self.logged_in else self.open("")
+        if labels and start.link(labels[0]) is None and not start.has_text(labels[0]):
+            start = self.open("")  # an error page or a dialog has no menus: start from the home page
+        page = start
         for label in labels:
             link = page.link(label)
             if link is not None:
@@ -257,6 +264,22 @@ class AsyncOSGui:
         return self.page
 
     def _submit(self, form: Form, button: Button | None, page: Page) -> Page:
+        result = self._post_form(form, button, page)
+        if result.is_login and self.logged_in:
+            # The session expired while the form was being filled: a person logs in again, reopens
+            # the page and submits the same values. The rejected post changed nothing.
+            self.logged_in = False
+            self.login()
+            fresh = self._get(page.url)
+            again = next((f for f in fresh.forms if f.action == form.action), None)
+            if again is None:
+                raise NavigationError(f"{self.what}: the session expired and {page.url} has no such form any more")
+            _carry_values(form, again)
+            same = next((b for b in again.buttons if button is not None and norm(b.text) == norm(button.text)), None)
+            result = self._post_form(again, same, fresh)
+        return result
+
+    def _post_form(self, form: Form, button: Button | None, page: Page) -> Page:
         data = form_data(form, button)
         if page.csrf_key and not any(name == "CSRFKey" for name, _ in data):
             data.append(("CSRFKey", page.csrf_key))  # older GUIs carry the key in a script URL
@@ -285,6 +308,23 @@ def form_data(form: Form, button: Button | None) -> list[tuple[str, str]]:
     if button is not None and button.name:
         data.append((button.name, button.value))
     return data
+
+
+def _carry_values(old: Form, new: Form) -> None:
+    """Copy what was filled in ``old`` into the same fields of ``new`` (hidden fields stay fresh)."""
+    filled = {f.name: f for f in old.fields if f.kind != "hidden"}
+    for f in new.fields:
+        source = filled.get(f.name)
+        if source is None:
+            continue
+        if f.kind in ("checkbox", "radio"):
+            f.checked = source.checked if f.value == source.value else f.checked
+        elif f.kind == "select":
+            wanted = {o.value for o in source.options if o.selected}
+            for option in f.options:
+                option.selected = option.value in wanted
+        else:
+            f.value = source.value
 
 
 def _assign(what: str, label: str, fields: list[Field], value: Any) -> None:

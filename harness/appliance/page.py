@@ -266,7 +266,19 @@ class Page:
 
     @property
     def is_login(self) -> bool:
-        return any(f.kind == "password" for form in self.forms for f in form.fields)
+        """A log-in form: a password and a user name field (other pages may ask for a password too,
+        e.g. the casebook's client password)."""
+        return self.login_form is not None
+
+    @property
+    def login_form(self) -> Form | None:
+        for form in self.forms:
+            kinds = {f.kind for f in form.fields}
+            named = any("user" in f.name.lower() or any("user" in norm(x) for x in f.labels)
+                        for f in form.fields if f.kind in ("text", "email"))
+            if "password" in kinds and named:
+                return form
+        return None
 
     def labels(self) -> list[str]:
         """Every row label, field label and button text: what an error message should list."""

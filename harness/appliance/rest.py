@@ -9,9 +9,11 @@ resolution and the API refuses seconds other than 00, so ranges are widened to w
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -90,9 +92,11 @@ class AsyncOSRest:
         self._password = password
         self.what = f"{name} REST API"
         self.auth_mode = auth  # auto (JWT, else Basic) | jwt | basic
-        # The appliance's "now": tracking windows are relative to the appliance clock, which in a lab
-        # may run ahead of this machine's (the plugin passes a clock that asks the lab).
-        self.clock = clock or (lambda: datetime.now(UTC))
+        # The appliance's "now": tracking windows are relative to the appliance's clock, not this
+        # machine's. Given a clock, it is used; otherwise the appliance's own HTTP Date header tells
+        # how far its clock is from ours (a lab appliance without NTP, a simulator's sped-up clock).
+        self.clock = clock
+        self._skew: timedelta | None = None
         self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript)
         self.transcript = self.http.transcript
         self.transcript.add_secret(password, _b64(password))
@@ -107,6 +111,7 @@ class AsyncOSRest:
             return self.method
         body = {"data": {"userName": _b64(self.username), "passphrase": _b64(self._password)}}
         response = self.http.post(f"{self.base}/login", json=body)
+        self._learn_skew(response)
         if response.status_code == 200:
             token = (response.json().get("data") or {}).get("jwtToken")
             if token:
@@ -119,6 +124,32 @@ class AsyncOSRest:
             raise self._error("POST", f"{self.base}/login", response)
         self.method = "basic"  # no JWT login on this release: Basic on every call
         return self.method
+
+    def appliance_now(self) -> datetime:
+        """The appliance's current time: the given clock, else ours corrected by its Date header."""
+        if self.clock is not None:
+            return self.clock()
+        if self._skew is None:
+            with contextlib.suppress(ApiError):  # any answer carries a Date header, an error too
+                if self.method is None:
+                    self.login()
+                if self._skew is None:
+                    self.health()  # Basic authentication has no login exchange to learn from
+        return datetime.now(UTC) + (self._skew or timedelta(0))
+
+    def _learn_skew(self, response: requests.Response) -> None:
+        value = response.headers.get("Date")
+        if not value:
+            return
+        try:
+            stamp = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        # Why only beyond 2 s: the header has whole seconds; smaller differences are rounding.
+        skew = stamp - datetime.now(UTC)
+        self._skew = skew if abs(skew) > timedelta(seconds=2) else timedelta(0)
 
     def _headers(self) -> dict[str, str]:
         if self.method is None:
@@ -135,6 +166,7 @@ class AsyncOSRest:
         if response.status_code == 401 and self.method == "jwt":
             self._jwt, self.method = None, None  # ExpiredSignatureError / InvalidTokenError: log in again
             response = self.http.request(method, url, params=params, json=json, headers=self._headers())
+        self._learn_skew(response)
         if response.status_code == 401:
             raise AuthenticationFailed(self.what, self.base, self.transcript.redact(_error_message(response)))
         if not response.ok:
@@ -156,7 +188,7 @@ class AsyncOSRest:
         ``recipient=``, ``attachment=``, ``domain=``, ``message_id=``, ``cisco_mid=``, ``sender_ip=``,
         ``sha256=``, ``delivery_status=``), ``<name>_operator=`` overriding ``operator`` for one of them.
         The range defaults to ``window`` up to the appliance's now, widened to whole minutes."""
-        end = end or self.clock()
+        end = end or self.appliance_now()
         start = start or end - window
         params: dict[str, Any] = {"startDate": api_date(start), "endDate": api_date(end, round_up=True),
                                   "ciscoHost": cisco_host, "searchOption": "messages"}
@@ -191,7 +223,7 @@ class AsyncOSRest:
 
     def tracking_details(self, mid: int, *, start: datetime | None = None, end: datetime | None = None,
                          window: timedelta = timedelta(days=1), serial_number: str | None = None) -> dict[str, Any]:
-        end = end or self.clock()
+        end = end or self.appliance_now()
         start = start or end - window
         params = {"mid": mid, "startDate": api_date(start), "endDate": api_date(end, round_up=True)}
         if serial_number:

@@ -110,7 +110,8 @@ class ThreatResponseClient:
         if not token:
             raise ApiError(self.what, "POST", url, response.status_code, "no access_token in the token response")
         self.transcript.add_secret(token)
-        lifetime = float(body.get("expires_in") or 600)
+        expires_in = body.get("expires_in")
+        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 600.0  # documented default
         self._token = token
         self._expires_at = time.monotonic() + max(0.0, lifetime - min(self.token_margin, lifetime / 2))
         scope = body.get("scope") or ""

@@ -12,7 +12,7 @@ Two sources of tokens behind one small protocol, :class:`TokenSource`:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote
@@ -158,3 +158,14 @@ def _message(response: Any) -> str:
     except ValueError:
         return f"HTTP {response.status_code}"
     return str(body.get("message") or body.get("error") or f"HTTP {response.status_code}")
+
+
+def token_source(config: Mapping[str, Any], *, region: str = "nam", **options: Any) -> TokenSource:
+    """The token source a testbed's ``cloud.sse.<region>`` describes: an admin API (``admin_url``,
+    ``api_key``) or tokens made by hand in the portal (``token: ...`` or ``tokens: [...]``)."""
+    if config.get("admin_url"):
+        return SseAdmin(str(config["admin_url"]), str(config.get("api_key", "")), region=region, **options)
+    tokens = config.get("tokens") or config.get("token")
+    if tokens:
+        return StaticTokenSource(tokens if isinstance(tokens, str) else [str(t) for t in tokens])
+    raise ValueError(f"cloud.sse.{region} has neither admin_url nor token(s)")

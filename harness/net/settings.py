@@ -1,8 +1,8 @@
 """What the network check needs from a testbed: region, resolver, CA bundle, HTTPS port, proxy.
 
-``NetSettings.from_testbed`` accepts whatever callers hold: a path, the raw YAML mapping, or the
-harness's testbed model (anything with ``network`` / ``cloud`` attributes or keys), so steps, the CLI
-and tests share one entry point without this package depending on the model's exact shape.
+``NetSettings.from_testbed`` accepts whatever callers hold: a path (loaded and validated with
+``harness.testbed.load_testbed``), the harness's ``Testbed`` model, or a raw testbed mapping (with
+``%ENV{NAME}`` in the proxy URL resolved here), so steps, the CLI and tests share one entry point.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
-
-import yaml
 
 DNS_PORT = 53
 _ENV = re.compile(r"%ENV\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -105,21 +103,14 @@ def parse_resolver(value: Any) -> tuple[str, int] | None:
 
 
 def load_testbed(path: Path) -> Any:
-    """The harness's testbed loader when it exists, else the YAML read minimally (with %ENV{} expanded
-    for the one field this package reads secrets from, the proxy URL)."""
+    """The harness's testbed model (validated, ``%ENV{}`` resolved); its errors as SettingsError."""
+    from harness.testbed import TestbedError
+    from harness.testbed import load_testbed as harness_loader
+
     try:
-        from harness.testbed import load_testbed as harness_loader  # type: ignore[import-not-found]
-    except ImportError:
-        harness_loader = None
-    if harness_loader is not None:
         return harness_loader(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise SettingsError(f"cannot read testbed {path}: {exc}") from exc
-    if not isinstance(data, Mapping):
-        raise SettingsError(f"testbed {path} is not a YAML mapping")
-    return data
+    except TestbedError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _get(obj: Any, key: str) -> Any:

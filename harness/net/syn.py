@@ -36,7 +36,7 @@ def load_scapy() -> str | None:
     """Import the scapy parts used here (slow, once per process); None, or why it is not usable."""
     logging.getLogger("scapy.runtime").setLevel(logging.ERROR)  # no import-time chatter on the terminal
     try:
-        import scapy.layers.inet  # noqa: F401
+        import scapy.layers.inet
         import scapy.supersocket  # noqa: F401
     except ImportError as exc:
         return f"scapy is not installed ({exc})"

@@ -29,8 +29,7 @@ def judge(fqdn: str, settings: NetSettings, dns: _Probe, tcp: _Probe, tls: _Prob
             return Verdict.PROXY_REFUSED, proxy_remedy(fqdn, settings.proxy.display, proxy.detail)
     else:
         if dns.state != ANSWER:
-            where = f"{settings.resolver[0]}:{settings.resolver[1]}" if settings.resolver else "the system resolver"
-            return Verdict.NO_DNS, (f"Make {fqdn} resolvable through the DNS server {where} ({dns.detail}); "
+            return Verdict.NO_DNS, (f"Make {fqdn} resolvable by the appliance's DNS server ({dns.detail}); "
                                     f"then: {firewall_remedy(fqdn, port)}")
         if tcp.state == REFUSED:
             return Verdict.REFUSED, firewall_remedy(fqdn, port)

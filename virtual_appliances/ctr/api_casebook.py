@@ -14,10 +14,10 @@ from aiohttp import web
 
 from ..common.regions import REGIONS
 from . import errors
-from .api_enrich import read_json
 from .gate import caller, requires
 from .observables import observable_problem, unique
 from .org import Casebook
+from .params import int_param, read_json
 from .sightings import iso
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class CasebookApi:
     async def put(self, request: web.Request) -> web.Response:
         casebook = self._casebook(request)
         fields = _fields(await read_json(request))
-        keep = {k: casebook.body[k] for k in ("owner", "created", "client_id") if k in casebook.body}
+        keep: dict[str, Any] = {k: casebook.body[k] for k in ("owner", "created", "client_id") if k in casebook.body}
         casebook.body = keep
         self._store(casebook, fields, request)
         return web.json_response(casebook.json())
@@ -154,7 +154,7 @@ class CasebookApi:
     @requires(*READ)
     async def search(self, request: web.Request) -> web.Response:
         found = self._found(request)
-        offset, limit = _int(request.query.get("offset"), 0), _int(request.query.get("limit"), 100)
+        offset, limit = int_param(request, "offset", 0), int_param(request, "limit", 100)
         return web.json_response([c.json() for c in found[offset:offset + limit]])
 
     @requires(*READ)
@@ -284,10 +284,3 @@ def _matches(casebook: Casebook, text: str) -> bool:
                         + [o["value"] for o in body.get("observables", [])]
                         + [t.get("text", "") for t in body.get("texts", [])]).lower()
     return all(word.strip('"').lower() in haystack for word in text.split())
-
-
-def _int(raw: str | None, default: int) -> int:
-    try:
-        return max(0, int(raw)) if raw is not None else default
-    except ValueError:
-        raise errors.bad_request(f"expected an integer, got {raw!r}") from None

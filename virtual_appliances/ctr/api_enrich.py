@@ -16,19 +16,13 @@ from .email_module import EmailModules
 from .gate import caller, requires
 from .inspect import find_observables
 from .observables import observable_list, unique
+from .params import read_json
 
 if TYPE_CHECKING:
     from .cloud import CTRCloud
 
 INSPECT = "/iroh/iroh-inspect/inspect"
 ENRICH = "/iroh/iroh-enrich"
-
-
-async def read_json(request: web.Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError:
-        raise errors.bad_request("the body must be JSON") from None
 
 
 class EnrichApi:

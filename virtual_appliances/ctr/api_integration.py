@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from . import errors
-from .api_enrich import read_json
 from .email_module import EmailModules
 from .gate import caller, requires
 from .modules import KINDS, ModuleInstance, ModuleKind, module_type_json, settings_problem
+from .params import int_param, read_json
 from .sightings import iso
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ class IntegrationApi:
                  if (not q.get("module_type_id") or m.kind.id == q["module_type_id"])
                  and (q.get("enabled") is None or str(m.enabled).lower() == q["enabled"].lower())
                  and (not q.get("query") or q["query"].lower() in m.name.lower())]
-        offset, limit = _int(q.get("offset"), 0), _int(q.get("limit"), 100)
+        offset, limit = int_param(request, "offset", 0), int_param(request, "limit", 100)
         return web.json_response([m.json() for m in found[offset:offset + limit]])
 
     @requires("integration/module-instance:read")
@@ -192,10 +192,3 @@ def _references(body: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(refs, list) or not all(isinstance(r, dict) and isinstance(r.get("label"), str) for r in refs):
         raise errors.bad_request("external_references must be a list of {label, link, ...}")
     return refs
-
-
-def _int(raw: str | None, default: int) -> int:
-    try:
-        return max(0, int(raw)) if raw is not None else default
-    except ValueError:
-        raise errors.bad_request(f"expected an integer, got {raw!r}") from None

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from . import errors
-from .api_enrich import read_json
 from .email_module import ACTIONS, EmailModules, error_entry
 from .gate import requires
 from .observables import OBSERVABLE_TYPES, Observable, observable, observable_list, observable_problem, unique
+from .params import read_json
 
 if TYPE_CHECKING:
     from .cloud import CTRCloud

@@ -67,7 +67,8 @@ def tracking_filter(obs: Observable) -> dict[str, str] | None:
 class ApplianceClient:
     def __init__(self, ssl_context: Callable[[], ssl.SSLContext], reqlog: RequestLog, service: str,
                  timeout: Callable[[], float]) -> None:
-        self._ssl_context = ssl_context
+        self._make_ssl_context = ssl_context
+        self._ssl: ssl.SSLContext | None = None
         self._reqlog = reqlog
         self._service = service
         self._timeout = timeout
@@ -97,6 +98,12 @@ class ApplianceClient:
             data["forwardAddress"] = forward_address
         reply = await self._call(device, "POST", f"{prefix}/message-tracking/remediation", json={"data": data})
         return reply if isinstance(reply, dict) else {}
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        # One context for every call: building one loads the lab CA each time.
+        if self._ssl is None:
+            self._ssl = self._make_ssl_context()
+        return self._ssl
 
     async def _call(self, device: Device, method: str, path: str, **kwargs: Any) -> Any:
         if not device.api_url or not device.api_token:

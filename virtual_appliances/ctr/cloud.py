@@ -23,6 +23,7 @@ from .api_auth import TokenApi
 from .api_casebook import CasebookApi
 from .api_enrich import EnrichApi
 from .api_integration import IntegrationApi
+from .api_profile import ProfileApi
 from .api_response import ResponseApi
 from .control import control_app
 from .email_module import EmailModules
@@ -46,11 +47,11 @@ class CTRCloud:
 
     # ---- apps -----------------------------------------------------------------------------------
     def api_app(self, region: str) -> web.Application:
-        """IROH: oauth2, inspect, enrich, response, int, iroh-sse."""
+        """IROH: oauth2, inspect, enrich, response, int, iroh-sse, profile."""
         modules = EmailModules(self, region)
         app = self._app(region, f"ctr/{region}/api")
         for api in (TokenApi(self, region), EnrichApi(self, region, modules), ResponseApi(self, region, modules),
-                    IntegrationApi(self, region, modules)):
+                    IntegrationApi(self, region, modules), ProfileApi(self, region)):
             app.add_routes(api.routes())
         return app
 
@@ -72,9 +73,13 @@ class CTRCloud:
         return app
 
     # ---- in-process API ---------------------------------------------------------------------------
-    def create_client(self, region: str, scopes: list[str], name: str = "ctrlab") -> tuple[str, str]:
-        """An API client of the region's organisation: ``(client_id, client_secret)``."""
-        client = self.region_state(region).add_client(scopes, name, iso(self.clock.now()))
+    def create_client(self, region: str, scopes: list[str], name: str = "ctrlab", *, client_id: str | None = None,
+                      secret: str | None = None) -> tuple[str, str]:
+        """An API client of the region's organisation: ``(client_id, client_secret)``.
+
+        ``client_id``/``secret`` re-create a known client after reset(), so a testbed that names it stays valid.
+        """
+        client = self.region_state(region).add_client(scopes, name, iso(self.clock.now()), client_id, secret)
         self.redactor.add(client.secret)
         log.info("ctr/%s: API client %s (%s) with scopes %s", region, client.client_id, name, " ".join(scopes))
         return client.client_id, client.secret

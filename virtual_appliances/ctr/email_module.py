@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from ..sse import Device
 from .appliance_client import ApplianceClient, ApplianceError, tracking_filter, tracking_window
-from .modules import KINDS, REMEDIATION_OBSERVABLES, ModuleInstance, ModuleKind
+from .modules import REMEDIATION_OBSERVABLES, ModuleInstance, ModuleKind
 from .observables import Observable
 from .sightings import message_sighting
 
@@ -162,7 +162,3 @@ class EmailModules:
     def _envelope(instance: ModuleInstance, data: dict[str, Any]) -> dict[str, Any]:
         return {"module": instance.name, "module_instance_id": instance.id, "module_type_id": instance.kind.id,
                 "data": data}
-
-
-def kind_of(module_type_id: str) -> ModuleKind | None:
-    return KINDS.get(module_type_id)

@@ -6,6 +6,7 @@ Handlers declare what they need with ``@requires("inspect:read")`` (any of the l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -63,7 +64,8 @@ class Gate:
             raise errors.unauthorized("invalid_token", "The API client of this JWT no longer exists.")
         retry_after = state.rate.hit(now)
         if retry_after is not None:
-            raise errors.too_many_requests(retry_after)
+            # Retry-After tells the client how long to wait on its own (wall) clock.
+            raise errors.too_many_requests(max(1, math.ceil(self.ctr.clock.real_seconds(retry_after))))
         required = getattr(route_handler, "required_scopes", [])
         if not scopes.allowed(who.scopes, required):
             raise errors.forbidden(required, who.scopes, who.user_id, who.org_id)

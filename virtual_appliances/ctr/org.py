@@ -86,9 +86,11 @@ class RegionCTR:
     def __post_init__(self) -> None:
         self.authority = TokenAuthority(self.region, self.org_id)
 
-    def add_client(self, scopes: list[str], name: str, created: str) -> ApiClient:
-        client = ApiClient(client_id=f"client-{uuid.uuid4()}", secret=secrets.token_urlsafe(48), name=name,
-                           scopes=list(dict.fromkeys(scopes)), user_id=f"user-{uuid.uuid4()}", created=created)
+    def add_client(self, scopes: list[str], name: str, created: str, client_id: str | None = None,
+                   secret: str | None = None) -> ApiClient:
+        client = ApiClient(client_id=client_id or f"client-{uuid.uuid4()}", secret=secret or secrets.token_urlsafe(48),
+                           name=name, scopes=list(dict.fromkeys(scopes)), user_id=f"user-{uuid.uuid4()}",
+                           created=created)
         self.clients[client.client_id] = client
         return client
 

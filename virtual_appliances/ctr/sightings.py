@@ -47,6 +47,11 @@ def _first(value: Any) -> Any:
     return value
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """AsyncOS keys some attributes by MID: ``{"8": "Delivered"}``."""
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
+
+
 def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value] if value else []
@@ -58,16 +63,16 @@ def _strings(value: Any) -> list[str]:
 def message_sighting(attrs: dict[str, Any], queried: Observable, *, source: str, origin: str, device_id: str,
                      now: datetime) -> dict[str, Any]:
     mid = str(_first(attrs.get("mid")) or "")
-    status = (attrs.get("messageStatus") or {}).get(mid) if isinstance(attrs.get("messageStatus"), dict) else None
-    status = status or "Delivered"
+    statuses = _mapping(attrs.get("messageStatus"))
+    status = statuses.get(mid) or "Delivered"
     direction = "Outgoing" if str(attrs.get("direction", "incoming")).lower() == "outgoing" else "Incoming"
     title = f"{direction} message ({status})"
     when = parse_asyncos_time(attrs.get("timestamp", "")) or now
     observed = {"start_time": iso(when), "end_time": iso(when)}
     recipients = _strings(attrs.get("recipient"))
-    sender = attrs.get("sender") if isinstance(attrs.get("sender"), str) else ""
+    sender = str(attrs.get("sender") or "")
     domain = attrs.get("senderDomain") or (sender.rpartition("@")[2] if "@" in sender else "")
-    message_ids = attrs.get("messageID") if isinstance(attrs.get("messageID"), dict) else {}
+    message_ids = _mapping(attrs.get("messageID"))
     message_id = str(message_ids.get(mid) or next(iter(message_ids.values()), "")).strip().strip("<>")
     attachments = [a for a in attrs.get("attachments") or [] if isinstance(a, dict)]
 

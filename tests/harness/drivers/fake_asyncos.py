@@ -128,6 +128,10 @@ class FakeCli:
                 await out.drain()
                 process.channel.get_extra_info("connection").abort()
                 return
+            elif command == "logout-soon":  # the appliance ends the idle session after the prompt
+                out.write("\r\n" + prompt)
+                asyncio.get_running_loop().call_later(0.05, process.channel.get_extra_info("connection").close)
+                continue
             elif command == "hang":
                 await asyncio.sleep(3600)
             elif command == "greaterthan":

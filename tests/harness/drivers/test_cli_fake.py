@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import asyncssh
@@ -133,6 +135,19 @@ def test_dropped_connection_raises_lab_unreachable_then_reconnects(cli: AsyncOSC
     assert state.logins == 2
 
 
+def test_a_session_closed_while_idle_is_reopened_transparently(cli: AsyncOSCli,
+                                                               fake: tuple[FakeState, int]) -> None:
+    state, _ = fake
+    cli.run("logout-soon")
+    shell = cli._shell
+    assert shell is not None
+    deadline = time.monotonic() + 5
+    while shell.alive and time.monotonic() < deadline:  # poll to a deadline until the close arrives
+        threading.Event().wait(0.01)
+    assert "x > y" in cli.run("greaterthan")  # nothing was sent on the dead session: no error
+    assert state.logins == 2
+
+
 def test_no_prompt_in_time_raises_driver_timeout(cli: AsyncOSCli) -> None:
     with pytest.raises(DriverTimeout):
         cli.converse("hang", timeout=0.3)
@@ -157,6 +172,17 @@ def test_nothing_listening_raises_lab_unreachable_after_bounded_attempts() -> No
     with pytest.raises(LabUnreachable) as info:
         driver.run("version")
     assert info.value.endpoint == f"127.0.0.1:{port}"
+
+
+def test_error_texts_are_masked_too(cli: AsyncOSCli) -> None:
+    token = "fedcba9876543210fedcba9876543210"
+    cli.transcript.add_secret(token)
+    with pytest.raises(CliError) as info:
+        cli.exec(f"cloudregister {token}", check=True)  # the fake echoes the unknown command, token included
+    assert token not in str(info.value)
+    with pytest.raises(CliError) as info2:
+        cli.run(f"nosuch {token}")
+    assert token not in str(info2.value)
 
 
 def test_exec_batch_returns_exit_status_and_output(cli: AsyncOSCli) -> None:

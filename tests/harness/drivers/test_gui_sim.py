@@ -103,12 +103,9 @@ def test_unknown_server_is_a_navigation_error_listing_choices(gui: AsyncOSGui) -
         gui.edit_cloud_settings(enable=True, server="APJC (api.apj.sse.itd.cisco.com)")
 
 
-def test_message_tracking_by_subject_begins_with(gui: AsyncOSGui, sim: SimGui) -> None:
-    tracking = sim.appliance.tracking
-    if not hasattr(tracking, "add") and not hasattr(tracking, "record"):
-        pytest.skip("tracking model has no way to add a message in-process")
-    rows = gui.track_messages(subject="nothing matches this")
-    assert rows == []
+def test_message_tracking_search_with_no_match(gui: AsyncOSGui) -> None:
+    assert gui.track_messages(subject="nothing matches this") == []
+    assert gui.page is not None and gui.page.heading == "Message Tracking"
 
 
 def test_wrong_password_is_authentication_failed(sim: SimGui) -> None:
@@ -131,3 +128,39 @@ def test_tls_is_verified(sim: SimGui) -> None:
     driver = AsyncOSGui(sim.url, "admin", PASSWORD, verify=True)  # the system CAs do not know the lab CA
     with pytest.raises(LabUnreachable, match=r"SSLError|certificate"):
         driver.login()
+
+
+@pytest.mark.parametrize(("kind", "version", "variant", "edit", "feature"), [
+    ("sma", "13.6.0-100", "securex", "Edit Settings", "Threat Response"),
+    ("sma", "14.0.0-100", "securex", "Edit Global Settings", "Threat Response"),  # seed 000
+    ("gateway", "14.0.0-100", "securex", "Enable", "Cloud Service"),  # ENA-8
+    ("gateway", "14.0.0-100", "cisco-cloud", "Enable", "Cisco Cloud Services"),  # ENA-8
+])
+def test_the_same_driver_reads_every_product_variant(bg: BackgroundLoop, lab_ca: Any, kind: str, version: str,
+                                                      variant: str, edit: str, feature: str) -> None:
+    spec = model.ApplianceSpec(name="x1", hostname="x1.example.com", kind=kind, version=version,
+                               gateway_variant=variant)
+    appliance = model.Appliance(spec, clock_mod.SimClock(speed=1.0), PASSWORD)
+    runner, port = bg.run(serve_app(web_gui.gui_app(appliance), lab_ca.server_context("127.0.0.1")))
+    try:
+        gui = AsyncOSGui(f"https://127.0.0.1:{port}", "admin", PASSWORD, verify=str(lab_ca.bundle))
+        page = gui.cloud_service_settings()  # SMA: Management Appliance > Network is a menu heading
+        assert page.button(edit) is not None
+        assert page.value(feature) == "Disabled"
+        page = gui.edit_cloud_settings(enable=True, server="EUROPE")
+        page = gui.commit_changes("variant")
+        assert page.value(feature) == "Enabled"
+        assert "EUROPE" in " ".join(v for k, v in page.rows if "server" in k.lower())
+    finally:
+        bg.run(runner.cleanup())
+
+
+def test_a_session_that_expired_mid_form_is_renewed_and_the_form_submitted(gui: AsyncOSGui, sim: SimGui) -> None:
+    gui.cloud_service_settings()
+    gui.click("Edit Settings")
+    gui.fill({"Enable": True, "Threat Response Server": EUROPE})
+    gui.http.cookies.clear()  # what an idle timeout does to the session
+    page = gui.click("Submit")
+    assert not page.is_login
+    assert sim.appliance.staged.enabled and sim.appliance.staged.server == "EUROPE"
+    assert page.button("Commit Changes") is not None

@@ -7,12 +7,11 @@ official ``threatresponse`` client; the fake appliance is an aiohttp app the clo
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from aiohttp import web
@@ -26,11 +25,11 @@ from virtual_appliances.common.reqlog import RequestLog, logging_middleware
 from virtual_appliances.ctr import CTRCloud
 from virtual_appliances.sse import SSECloud
 
-T = TypeVar("T")
 TIMEOUT = 10.0  # seconds, for every network call of the tests
 HOST = "127.0.0.1"
 ALL_SCOPES = ["casebook", "enrich:read", "global-intel:read", "inspect:read", "integration", "profile",
               "private-intel", "response", "registry/user/ribbon", "telemetry:write", "users:read", "orbital", "sse"]
+SHA = "8fda14f91e27afec5c1b1f71d708775c9b6e2af31e8331bbf26751bc0583dc7e"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -46,21 +45,11 @@ class HttpClient(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", TIMEOUT)
-        if isinstance(url, str) and url.startswith("/"):
-            url = self.base_url + url
-        return super().request(method, url, *args, **kwargs)
-
-
-def wait_until(predicate: Callable[[], T], timeout: float = TIMEOUT, interval: float = 0.02) -> T:
-    """Poll until ``predicate()`` is truthy; on timeout its last value is an assertion failure."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
-        time.sleep(interval)
+        target = url.decode() if isinstance(url, bytes) else url
+        if target.startswith("/"):
+            target = self.base_url + target
+        verb = method.decode() if isinstance(method, bytes) else method
+        return super().request(verb, target, *args, **kwargs)
 
 
 async def serve(app: web.Application, tls: Any = None) -> tuple[int, Callable[[], Awaitable[None]]]:
@@ -133,7 +122,9 @@ class FakeAppliance:
         for name in ("startDate", "endDate"):
             if not q.get(name, "").endswith(":00.000Z"):
                 return web.json_response({"error": {"message": f"Invalid {name}", "code": "400"}}, status=400)
-        found = [m for m in self.messages if _matches(m, q)]
+        start, end = (datetime.strptime(q[n], "%Y-%m-%dT%H:%M:%S.000Z").replace(tzinfo=UTC)
+                      for n in ("startDate", "endDate"))
+        found = [m for m in self.messages if start <= m.timestamp < end + timedelta(minutes=1) and _matches(m, q)]
         data = [{"attributes": {
             "mid": [m.mid], "icid": m.mid + 100, "recipient": m.recipients, "sender": m.sender,
             "senderIp": m.sender_ip, "senderDomain": m.sender.rpartition("@")[2], "subject": m.subject,
@@ -222,6 +213,10 @@ class CloudLab:
         self.sse.reset()
         self.ctr.reset()
         self.reqlog.clear()
+        # Why a fresh redactor: it recompiles one pattern of every secret it knows on each new secret, and a
+        # session mints thousands; the admin API keys outlive reset(), so they are registered again.
+        self.redactor = Redactor(self.sse.admin_api_key(region) for region in REGIONS)
+        self.sse.redactor = self.ctr.redactor = self.reqlog.redactor = self.redactor
 
     # ---- clients --------------------------------------------------------------------------------
     def http(self, base: str, **headers: str) -> HttpClient:
@@ -238,7 +233,8 @@ class CloudLab:
         return HttpClient(self.control_url, None)
 
     def new_client(self, region: str = "nam", scopes: list[str] | None = None) -> tuple[str, str]:
-        reply = self.control().post(f"/_sim/ctr/{region}/clients", json={"scopes": scopes or ALL_SCOPES})
+        body: dict[str, Any] = {"scopes": scopes or ALL_SCOPES}
+        reply = self.control().post(f"/_sim/ctr/{region}/clients", json=body)
         assert reply.status_code == 201, reply.text
         return reply.json()["client_id"], reply.json()["client_secret"]
 
@@ -273,7 +269,8 @@ class CloudLab:
     def register(self, region: str = "nam", name: str = "esa03.mex-amp.inlab", kind: str = "ESA",
                  appliance: FakeAppliance | None = None, token: str | None = None) -> str:
         """Register a device with the connector protocol; returns its device ID."""
-        body = {"token": token or self.generate_token(region), "device": device_body(name, kind, appliance)}
+        body: dict[str, Any] = {"token": token or self.generate_token(region),
+                                "device": device_body(name, kind, appliance)}
         reply = self.device_api(region).post("/connector/v1/register", json=body)
         assert reply.status_code == 201, reply.text
         return str(reply.json()["device_id"])
@@ -308,3 +305,25 @@ def device_body(name: str, kind: str, appliance: FakeAppliance | None) -> dict[s
             "ip": HOST, "connector_version": "1.3.34", "description": kind,
             "api_url": appliance.url if appliance else f"https://{HOST}:9",
             "api_token": appliance.api_token if appliance else secrets.token_hex(32)}
+
+
+# ---- procedures shared by the tests ---------------------------------------------------------------------
+def seed_message(lab: CloudLab, appliance: FakeAppliance, **changes: Any) -> FakeMessage:
+    """The seed's test mail: MID 8 from mgmt01@cisco.com to testingBren@cisco.com, subject "test test"."""
+    fields: dict[str, Any] = dict(
+        mid=8, sender="mgmt01@cisco.com", recipients=["testingBren@cisco.com"], subject="test test",
+        message_id="0a1b2c3d@cisco.com", sender_ip="173.37.147.230",
+        timestamp=lab.clock.now().replace(microsecond=0) - timedelta(hours=9),
+        attachments=[{"name": "invoice.pdf", "sha256": SHA}])
+    fields.update(changes)
+    return appliance.add(FakeMessage(**fields))
+
+
+def integrate(lab: CloudLab, start: Callable[..., FakeAppliance], region: str = "nam", **settings: Any
+              ) -> tuple[HttpClient, FakeAppliance, dict[str, Any]]:
+    """An appliance registered in SSE with Threat Response enabled, and its Email module added."""
+    appliance = start()
+    device_id = lab.register(region, appliance=appliance)
+    lab.set_threat_response(region, True)
+    api = lab.api(region)
+    return api, appliance, lab.add_module(api, device_id, **settings)

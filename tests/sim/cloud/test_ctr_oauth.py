@@ -107,6 +107,8 @@ def test_a_missing_scope_is_a_403_listing_the_scopes(lab: CloudLab) -> None:
     (["casebook"], "get", "/iroh/iroh-enrich/settings", True),
     (["sse"], "get", "/iroh/iroh-sse/device", True),
     (["inspect:read"], "get", "/iroh/iroh-sse/device", False),
+    (["profile"], "get", "/iroh/profile/whoami", True),
+    (["users:read"], "get", "/iroh/profile/whoami", False),
 ])
 def test_root_scopes_cover_their_sub_scopes(lab: CloudLab, scopes: list[str], method: str, path: str,
                                             allowed: bool) -> None:
@@ -126,6 +128,14 @@ def test_the_ribbon_scopes_rib1_and_the_casebook_subset_rib2(lab: CloudLab) -> N
     pivot_only = lab.api("nam", ["enrich", "response"])
     assert pivot_only.post("/iroh/iroh-enrich/observe/observables", json=[]).status_code == 200
     assert pivot_only.post("/iroh/iroh-inspect/inspect", json={"content": "x"}).status_code == 403
+
+
+def test_whoami_names_the_client_and_its_organisation(lab: CloudLab) -> None:
+    client_id, secret = lab.new_client("eu", ["profile", "inspect:read"])
+    api = lab.http(lab.regions["eu"].api, Authorization=f"Bearer {lab.access_token('eu', client_id, secret)}")
+    body = api.get("/iroh/profile/whoami").json()
+    assert body["user"]["client-id"] == client_id and body["user"]["scopes"] == ["profile", "inspect:read"]
+    assert body["org"]["region"] == "eu" and body["user"]["org-id"] == body["org"]["id"]
 
 
 def test_unknown_scopes_cannot_be_given_to_a_client(lab: CloudLab) -> None:
@@ -161,6 +171,15 @@ def test_revoked_keys_and_deleted_clients_give_401(lab: CloudLab) -> None:
     assert lab.control().delete(f"/_sim/ctr/nam/clients/{client_id}").status_code == 204
     assert api.post("/iroh/iroh-inspect/inspect", json={"content": "x"}).status_code == 401
     assert token_request(lab, "nam", (client_id, secret)).status_code == 401
+
+
+def test_a_client_recreated_after_reset_keeps_its_credentials(lab: CloudLab) -> None:
+    """What the lab does on /_sim/reset so the testbed it wrote stays valid."""
+    client_id, secret = lab.ctr.create_client("nam", ["inspect:read"], name="ctrlab harness")
+    lab.ctr.reset()
+    assert token_request(lab, "nam", (client_id, secret)).status_code == 401
+    assert lab.ctr.create_client("nam", ["inspect:read"], client_id=client_id, secret=secret) == (client_id, secret)
+    assert token_request(lab, "nam", (client_id, secret)).status_code == 200
 
 
 def test_an_injected_fault_answers_every_call(lab: CloudLab) -> None:

@@ -1,0 +1,52 @@
+"""A backend is a provisioner (Ondatra's binding seam): it makes a lab exist and hands back its testbed.
+
+From then on one code path drives every backend: scenarios never ask which one they got. Backends do not
+depend on pytest, so the command line (``ctrlab``) can use them too.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from ..testbed import Testbed
+
+
+class BackendError(Exception):
+    """A lab could not be provisioned (or released); the message says what to do about it."""
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """What a backend may be told; each backend uses what applies to it."""
+
+    testbed_path: Path | None = None  # lab: the testbed of real gear (or of a lab started elsewhere)
+    appliances: int = 2  # sim: how many appliances the lab hosts (2: multi-appliance scenarios work)
+    reports_dir: Path = Path("reports")  # sim: where the lab's log goes (sim-lab.log)
+    project_root: Path | None = None  # sim: put on PYTHONPATH, so a source checkout works uninstalled
+    start_timeout: float = 60.0  # sim: real seconds for the lab to write its testbed and answer health
+    extra_args: tuple[str, ...] = ()  # sim: passed through to python -m virtual_appliances.lab
+    environ: dict[str, str] | None = field(default=None, hash=False)  # for %ENV{...}; None: os.environ
+
+
+class Backend(ABC):
+    """Provision a lab and release it. ``provision`` may be slow; constructing a backend must not be."""
+
+    name: ClassVar[str] = "backend"
+
+    def __init__(self, options: BackendOptions) -> None:
+        self.options = options
+
+    @abstractmethod
+    def provision(self) -> Testbed:
+        """Make the lab exist (or check it is there) and return the testbed that describes it."""
+
+    def teardown(self) -> None:  # noqa: B027 - most backends have nothing to release
+        """Release what ``provision`` made. Safe to call twice, and after a failed ``provision``."""
+
+    def describe(self) -> str:
+        """One line for reports (environment.properties, the terminal header)."""
+        return self.name

@@ -1,0 +1,188 @@
+"""``sim``: the bundled simulators, started as ``python -m virtual_appliances.lab`` in a subprocess.
+
+The harness never imports ``virtual_appliances``: it runs the lab as a separate process, waits for the
+testbed file the lab writes once every endpoint listens (written atomically, so its appearance means
+"ready"), checks the control plane's ``/_sim/health``, and from then on reaches the lab only over its
+protocols. The lab runs in its own process group: a Ctrl-C in the terminal reaches pytest, which tears
+the lab down in order (SIGINT, a bounded wait, then SIGKILL).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from .base import Backend, BackendError, BackendOptions
+
+if TYPE_CHECKING:
+    from ..testbed import Testbed
+
+LAB_MODULE = "virtual_appliances.lab"
+LOG_NAME = "sim-lab.log"
+POLL_WAIT_S = 0.05  # how long each wait for the testbed file lasts (returns early if the lab exits)
+HEALTH_TIMEOUT = (2.0, 5.0)  # (connect, read) seconds of one /_sim/health request
+STOP_GRACE_S = 15.0  # SIGINT -> this long for a clean stop -> SIGKILL
+LOG_TAIL_CHARS = 3000
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    # Linux: if pytest itself is killed (SIGKILL, OOM), the kernel stops the lab too; no orphans.
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class SimBackend(Backend):
+    name = "sim"
+
+    def __init__(self, options: BackendOptions) -> None:
+        super().__init__(options)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.workdir: Path | None = None
+        self.log_path = options.reports_dir / LOG_NAME
+        self._log: IO[bytes] | None = None
+        self._testbed: Testbed | None = None
+        self._atexit_registered = False
+
+    def describe(self) -> str:
+        return f"sim ({self.options.appliances} appliances)"
+
+    # ---- provision ----------------------------------------------------------------------------------
+    def command(self, testbed_out: Path, lab_dir: Path) -> list[str]:
+        return [sys.executable, "-m", LAB_MODULE, "--appliances", str(self.options.appliances),
+                "--testbed-out", str(testbed_out), "--dir", str(lab_dir), *self.options.extra_args]
+
+    def provision(self) -> Testbed:
+        if self._testbed is not None:
+            return self._testbed
+        self.workdir = Path(tempfile.mkdtemp(prefix="ctrlab-sim-"))
+        testbed_out = self.workdir / "testbed.yaml"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("wb")
+        env = dict(os.environ if self.options.environ is None else self.options.environ)
+        env["PYTHONUNBUFFERED"] = "1"
+        if self.options.project_root is not None:
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.options.project_root), env.get("PYTHONPATH"))
+                                                if p)
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        try:
+            self.process = subprocess.Popen(
+                self.command(testbed_out, self.workdir / "lab"), stdin=subprocess.DEVNULL, stdout=self._log,
+                stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" and in_main_thread else None)
+        except OSError as exc:
+            self._fail(f"cannot run {sys.executable}: {exc}")
+        if not self._atexit_registered:
+            atexit.register(self.teardown)  # a hard exit of pytest must not leave the lab running
+            self._atexit_registered = True
+
+        deadline = time.monotonic() + self.options.start_timeout
+        self._wait_for_file(testbed_out, deadline)
+        testbed = self._read_testbed(testbed_out)
+        self._wait_for_health(testbed, deadline)
+        self._testbed = testbed
+        return testbed
+
+    def _wait_for_file(self, testbed_out: Path, deadline: float) -> None:
+        assert self.process is not None
+        while not testbed_out.exists():
+            code = self.process.poll()
+            if code is not None:
+                self._fail(f"`python -m {LAB_MODULE}` exited with code {code} before writing its testbed")
+            if time.monotonic() > deadline:
+                self._fail(f"the lab did not write its testbed within {self.options.start_timeout:g} s")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=POLL_WAIT_S)  # a short wait that ends early if the lab dies
+
+    def _read_testbed(self, testbed_out: Path) -> Testbed:
+        from ..testbed import TestbedError, load_testbed
+
+        try:
+            return load_testbed(testbed_out, environ=self.options.environ)
+        except TestbedError as exc:
+            self._fail(f"the lab wrote a testbed the harness cannot use:\n{exc}")
+            raise  # unreachable: _fail raises
+
+    def _wait_for_health(self, testbed: Testbed, deadline: float) -> None:
+        import requests
+
+        assert testbed.simulator is not None, "a simulator lab's testbed names its control plane"
+        url = f"{testbed.simulator.control_url}/_sim/health"
+        session = requests.Session()
+        session.trust_env = False  # no proxy between the harness and a loopback control plane
+        last = "no answer"
+        try:
+            while True:
+                if self.process is not None and self.process.poll() is not None:
+                    self._fail(f"the lab exited (code {self.process.returncode}) while its health was checked")
+                try:
+                    response = session.get(url, timeout=HEALTH_TIMEOUT)
+                    body: Any = response.json() if response.ok else None
+                    if isinstance(body, dict) and body.get("status") == "ok":
+                        return
+                    last = f"HTTP {response.status_code}: {response.text[:200]}"
+                except (requests.RequestException, ValueError) as exc:
+                    last = f"{type(exc).__name__}: {exc}"
+                if time.monotonic() > deadline:
+                    self._fail(f"{url} did not answer status ok within {self.options.start_timeout:g} s "
+                               f"(last: {last})")
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    assert self.process is not None
+                    self.process.wait(timeout=POLL_WAIT_S)
+        finally:
+            session.close()
+
+    def _log_tail(self) -> str:
+        if self._log is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._log.flush()
+        try:
+            text = self.log_path.read_bytes()[-LOG_TAIL_CHARS:].decode("utf-8", "replace")
+        except OSError:
+            return "(no log)"
+        return text.strip() or "(the lab wrote nothing)"
+
+    def _fail(self, reason: str) -> None:
+        self.teardown()
+        raise BackendError(f"the simulator lab did not start: {reason}\n"
+                           f"--- last lines of {self.log_path} ---\n{self._log_tail()}")
+
+    # ---- teardown -----------------------------------------------------------------------------------
+    def teardown(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            self._signal(process, signal.SIGINT)
+            try:
+                process.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self._signal(process, signal.SIGKILL)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=5)
+        if self._log is not None:
+            with contextlib.suppress(OSError):
+                self._log.close()
+            self._log = None
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+        self._testbed = None
+        if self._atexit_registered:
+            atexit.unregister(self.teardown)
+            self._atexit_registered = False
+
+    @staticmethod
+    def _signal(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+        # The lab leads its own process group: signal the group, so helpers it spawned stop too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)

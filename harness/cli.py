@@ -1,0 +1,106 @@
+"""``ctrlab``: the command line (console script ``ctrlab = harness.cli:main``).
+
+    ctrlab sim up [--appliances N] --testbed-out PATH [lab options]   the bundled lab, in the foreground
+    ctrlab testbed validate FILE...                                   check testbed files
+    ctrlab testbed schema                                             the testbed's JSON schema
+
+Each command group is one ``add_<group>(subparsers)`` function listed in :data:`COMMANDS`; adding a
+command means writing one such function. Errors are one line on stderr and exit status 1, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+LAB_MODULE = "virtual_appliances.lab"
+
+
+# ---- ctrlab sim ... -----------------------------------------------------------------------------------
+def _sim_up(args: argparse.Namespace) -> int:
+    # exec, not a child process: the lab owns the terminal, Ctrl-C stops it, its exit status is ours.
+    # The lab parses (and documents, with --help) its own options: --appliances, --testbed-out, ...
+    argv = [sys.executable, "-m", LAB_MODULE, *args.lab_args]
+    try:
+        os.execv(sys.executable, argv)
+    except OSError as exc:
+        print(f"ctrlab sim up: cannot run {sys.executable}: {exc}", file=sys.stderr)
+        return 1
+    return 0  # pragma: no cover - execv does not return
+
+
+def add_sim(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sim = subparsers.add_parser("sim", help="the bundled simulators")
+    commands = sim.add_subparsers(dest="sim_command", required=True, metavar="COMMAND")
+    # No options of its own (not even --help): everything goes to the lab, which documents its options.
+    up = commands.add_parser("up", add_help=False, help="run the bundled lab in the foreground and write its testbed "
+                             "(options: those of python -m virtual_appliances.lab, e.g. --appliances N --testbed-out "
+                             "PATH; see ctrlab sim up --help)")
+    up.set_defaults(func=_sim_up, passthrough=True)
+
+
+# ---- ctrlab testbed ... -------------------------------------------------------------------------------
+def _testbed_validate(args: argparse.Namespace) -> int:
+    from .testbed import TestbedError, load_testbed
+
+    status = 0
+    for path in args.files:
+        try:
+            testbed = load_testbed(path)
+        except TestbedError as exc:
+            print(exc, file=sys.stderr)
+            status = 1
+            continue
+        count = len(testbed.devices)
+        print(f"{path}: ok ({count} device{'s' if count != 1 else ''}, region {testbed.region})")
+    return status
+
+
+def _testbed_schema(args: argparse.Namespace) -> int:
+    from .testbed import json_schema_text
+
+    print(json_schema_text())
+    return 0
+
+
+def add_testbed(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    testbed = subparsers.add_parser("testbed", help="testbed files (docs/testbed.md)")
+    commands = testbed.add_subparsers(dest="testbed_command", required=True, metavar="COMMAND")
+    validate = commands.add_parser("validate", help="check testbed files, resolving %%ENV{NAME} from the environment")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.set_defaults(func=_testbed_validate)
+    schema = commands.add_parser("schema", help="print the testbed's JSON schema")
+    schema.set_defaults(func=_testbed_schema)
+
+
+# ---- the parser ---------------------------------------------------------------------------------------
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_sim, add_testbed]  # type: ignore[type-arg]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ctrlab", description="ctrlab: conformance and hardware-in-the-loop "
+                                     "harness for ESA/SMA integration with Cisco Threat Response via SSE")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    if getattr(args, "passthrough", False):
+        args.lab_args = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

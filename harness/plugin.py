@@ -1,0 +1,358 @@
+"""ctrlab's pytest plugin (entry point ``pytest11: ctrlab``): options, tags, safety, masking, reports.
+
+Loaded into every pytest run of this environment, so it stays cheap and inert: configure time only
+registers markers, installs masking and reads ``--testbed`` when one is given; a lab is provisioned
+only when a test asks for the ``lab`` fixture (or one built on it). Fixtures live in
+``harness/fixtures.py``; hooks the drivers implement are in ``harness/hookspecs.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import tags
+from .report import masking
+from .session import SESSION_KEY, CtrlabSession, Options
+
+# Exceptions that mean "the lab or the testbed is at fault": reported in one line, not a traceback.
+_LAB_FAULTS = ("LabUnreachable", "DriverTimeout", "AuthenticationFailed", "TestbedError", "BackendError",
+               "SnapshotFailed", "RestoreFailed")
+_HINTS = {
+    "LabUnreachable": "a lab fault, not a conformance finding: is the lab up, and does the testbed point at it?",
+    "DriverTimeout": "a lab fault, not a conformance finding: the peer connected but did not answer in time",
+    "AuthenticationFailed": "the testbed's credentials were refused: check the password (and its %ENV variable)",
+}
+STEP_KEY = pytest.StashKey[str]()
+_CONFIGS: list[pytest.Config] = []  # the configured sessions, innermost last (pytester nests them)
+
+
+# ---- options ------------------------------------------------------------------------------------------
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ctrlab", "ctrlab: the lab under test")
+    group.addoption("--testbed", dest="ctrlab_testbed", metavar="PATH",
+                    help="testbed file of the lab (docs/testbed.md); implies --backend lab")
+    group.addoption("--backend", dest="ctrlab_backend", metavar="NAME",
+                    help="provisioner: sim (bundled simulators, the default without --testbed), lab (real gear, "
+                         "the default with --testbed), or any installed ctrlab.backends entry point")
+    group.addoption("--allow-destructive", dest="ctrlab_allow_destructive", action="store_true",
+                    help="run @destructive scenarios on real gear (settings are recorded before, restored after)")
+    group.addoption("--region", dest="ctrlab_region", choices=tags.REGIONS,
+                    help="override the testbed's cloud.region")
+    group.addoption("--sim-appliances", dest="ctrlab_sim_appliances", type=int, metavar="N",
+                    help="appliances in the bundled lab (backend sim; default 2)")
+    group.addoption("--req-url-pattern", dest="ctrlab_req_url_pattern", metavar="PATTERN",
+                    help="URL of a requirement in the report, with {id}; default: ini ctrlab_req_url_pattern")
+    parser.addini("ctrlab_req_url_pattern", "URL of a requirement for Allure links, {id} is replaced",
+                  default="REQUIREMENTS.md#{id}")
+    parser.addini("ctrlab_reports_dir", "where allure-results and sim-lab.log go (relative to rootdir)",
+                  default="reports")
+
+
+# ---- configure ----------------------------------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)  # before allure-pytest-bdd reads --alluredir
+def pytest_configure(config: pytest.Config) -> None:
+    for line, text in tags.MARKERS.items():
+        config.addinivalue_line("markers", f"{line}: {text}")
+    options = Options.from_config(config)
+    state = CtrlabSession(config, options)
+    config.stash[SESSION_KEY] = state
+    config.add_cleanup(state.close)
+    _CONFIGS.append(config)
+    state.on_close(lambda: _CONFIGS.remove(config))
+
+    masking.push(state.masker)
+    state.on_close(lambda: masking.pop(state.masker))
+    log_masking = masking.log_masking(lambda: state.masker)
+    log_masking.__enter__()
+    state.on_close(lambda: log_masking.__exit__(None, None, None))
+    state.on_close(tags.accept_scheme_names())
+    _default_alluredir(config, options)
+    config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
+
+    from .backends import BackendError
+    from .testbed import TestbedError
+
+    if options.backend == "sim" and options.testbed is not None:
+        _abort(state, "--testbed describes an existing lab, which the sim backend does not use: drop --backend sim "
+                      "(the lab backend reads the testbed), or drop --testbed to start the bundled simulators")
+    if options.backend == "lab" and options.testbed is None:
+        _abort(state, "--backend lab needs --testbed PATH (the testbed of the real gear; docs/testbed.md)")
+    try:
+        state.backend = state.make_backend()
+        if options.testbed is not None:  # fail at start, in one line, rather than in every scenario
+            from .testbed import load_testbed
+
+            state.preloaded = load_testbed(options.testbed)
+            state.masker.add(*state.preloaded.secrets())
+            if options.region:
+                state.preloaded.with_region(options.region)
+    except (BackendError, TestbedError) as exc:
+        _abort(state, str(exc))
+
+
+def _fixtures_module() -> Any:
+    from . import fixtures
+
+    return fixtures
+
+
+def _abort(state: CtrlabSession, message: str) -> None:
+    """Stop at configure time with one clear message, leaving a readable report behind if there is one."""
+    state.provision_error = message
+    _write_report_files(state.config, only_if_exists=True)
+    raise pytest.UsageError(message)
+
+
+def _runs_features(config: pytest.Config) -> bool:
+    """Whether this run targets the feature suite (``pytest``, ``pytest features/...``), not ``pytest tests``."""
+    try:
+        base = config.getini("bdd_features_base_dir") or "features"
+    except ValueError:
+        base = "features"
+    features = (config.rootpath / base).resolve()
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path == features or features in path.parents or path.suffix == ".feature":
+            return True
+    return False
+
+
+def _default_alluredir(config: pytest.Config, options: Options) -> None:
+    # Why only for feature runs: ``pytest tests`` must not overwrite the suite's results with the
+    # harness's own unit tests; a feature run gets reports/allure-results without anyone asking.
+    if not hasattr(config.option, "allure_report_dir") or config.option.allure_report_dir:
+        return
+    if not _runs_features(config):
+        return
+    config.option.allure_report_dir = str(options.reports_dir / "allure-results")
+    if not hasattr(config, "workerinput"):  # xdist workers must not wipe each other's results
+        config.option.clean_alluredir = True
+
+
+def _allure_dir(config: pytest.Config) -> Path | None:
+    value = getattr(config.option, "allure_report_dir", None)
+    return Path(value).resolve() if value else None
+
+
+def _write_report_files(config: pytest.Config, only_if_exists: bool = False) -> None:
+    from .report.allure_results import write_categories, write_environment
+
+    results = _allure_dir(config)
+    state = config.stash.get(SESSION_KEY, None)
+    if results is None or state is None or hasattr(config, "workerinput"):
+        return
+    if only_if_exists and not results.is_dir():
+        return
+    write_categories(results)
+    write_environment(results, state.environment(), state.masker)
+
+
+# ---- session ------------------------------------------------------------------------------------------
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = config.stash.get(SESSION_KEY, None)
+    if state is None:
+        return []
+    o = state.options
+    testbed = f", testbed {o.testbed}" if o.testbed else ""
+    return [f"ctrlab: backend {o.backend}{testbed}, destructive scenarios on real gear "
+            f"{'allowed' if o.allow_destructive else 'skipped'}"]
+
+
+@pytest.hookimpl(trylast=True)  # after allure-pytest-bdd registered its writer
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = session.config.stash.get(SESSION_KEY, None)
+    if state is None:
+        return
+    from .report.allure_results import install_masking_writer, uninstall_masking_writer
+    from .safety import install_termination_handlers
+
+    swapped = install_masking_writer()
+    # Its own clean-up, registered after Allure's (clean-ups run last-in first-out): the original writer
+    # must be back before allure-pytest-bdd unregisters it by name.
+    session.config.add_cleanup(lambda: uninstall_masking_writer(swapped))
+    state.on_close(install_termination_handlers())
+    _mask_terminal(session.config, state)
+
+
+def _mask_terminal(config: pytest.Config, state: CtrlabSession) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    writer = getattr(reporter, "_tw", None)
+    if writer is not None and hasattr(writer, "_file") and not isinstance(writer._file, masking.MaskingStream):
+        original = writer._file
+        writer._file = masking.MaskingStream(original, lambda: state.masker)
+
+        def restore_writer() -> None:
+            writer._file = original
+
+        state.on_close(restore_writer)
+    if config.getoption("capture", "fd") == "no":  # -s: prints reach the terminal directly
+        out, err = sys.stdout, sys.stderr
+        sys.stdout = masking.MaskingStream(out, lambda: state.masker)  # type: ignore[assignment]
+        sys.stderr = masking.MaskingStream(err, lambda: state.masker)  # type: ignore[assignment]
+
+        def restore_streams() -> None:
+            sys.stdout, sys.stderr = out, err
+
+        state.on_close(restore_streams)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _write_report_files(session.config)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    state = config.stash.get(SESSION_KEY, None)
+    if state is None:
+        return
+    if state.lab_faults:
+        terminalreporter.section("ctrlab: lab faults (not conformance findings)", sep="-", yellow=True)
+        for line in sorted(set(state.lab_faults))[:20]:
+            terminalreporter.line(line)
+    if state.options.backend == "sim" and (state.provision_error or state.lab_faults):
+        terminalreporter.line(f"simulator log: {state.options.reports_dir / 'sim-lab.log'}")
+    results = _allure_dir(config)
+    if results is not None and results.is_dir() and not hasattr(config, "workerinput"):
+        terminalreporter.line(f"ctrlab: Allure results in {results} (npx allure generate {results})")
+
+
+# ---- tags -> markers ----------------------------------------------------------------------------------
+@pytest.hookimpl(optionalhook=True)
+def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool:
+    config = _CONFIGS[-1] if _CONFIGS else None  # the session importing the scenario module
+    try:
+        marks = tags.marks_for_tag(tag, lambda name: _is_registered(config, name))
+    except tags.TagError as exc:
+        marks = [getattr(pytest.mark, tags.TAG_ERROR_MARK)(str(exc))]
+    for mark in marks:
+        if config is not None and not _is_registered(config, mark.name):
+            config.addinivalue_line("markers", f"{mark.name}: Gherkin area tag @{mark.name}")
+        mark(function)
+    return True
+
+
+def _is_registered(config: pytest.Config | None, name: str) -> bool:
+    if config is None:
+        return False
+    return any(line.split(":")[0].split("(")[0].strip() == name for line in config.getini("markers"))
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselection and before Allure reads the markers
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash.get(SESSION_KEY, None)
+    if state is None:
+        return
+    problems: list[str] = []
+    for item in items:
+        _map_raw_tags(item)
+        problems += [f"{_scenario_name(item)}: {m.args[0]}" for m in item.iter_markers(tags.TAG_ERROR_MARK)]
+        _add_allure_labels(item, state.options.req_url_pattern)
+    if problems:
+        raise pytest.UsageError("bad Gherkin tags:\n  " + "\n  ".join(dict.fromkeys(problems)))
+
+
+def _map_raw_tags(item: pytest.Item) -> None:
+    """Tags of ``Examples:`` tables arrive as raw marker names (``region:eu``): map them here."""
+    for mark in list(item.own_markers):
+        if tags.is_scheme_name(mark.name) and not mark.args:
+            try:
+                for mapped in tags.marks_for_tag(mark.name):
+                    item.add_marker(mapped)
+            except tags.TagError as exc:
+                item.add_marker(getattr(pytest.mark, tags.TAG_ERROR_MARK)(str(exc)))
+
+
+def _scenario_name(item: pytest.Item) -> str:
+    doc = getattr(getattr(item, "obj", None), "__doc__", None)  # pytest-bdd: "<feature>: <scenario>"
+    return f"{item.nodeid} ({doc})" if doc else item.nodeid
+
+
+def _requirement_ids(item: pytest.Item) -> list[str]:
+    ids = [str(a) for m in item.iter_markers("req") for a in m.args]
+    return list(dict.fromkeys(ids))
+
+
+def _add_allure_labels(item: pytest.Item, url_pattern: str) -> None:
+    ids = _requirement_ids(item)
+    if not ids:
+        return
+    labels = {m.kwargs.get("label_type") for m in item.iter_markers("allure_label")}
+    for rid in ids:
+        item.add_marker(pytest.mark.allure_link(url_pattern.replace("{id}", rid), name=rid, link_type="requirement"))
+    if "story" not in labels:
+        item.add_marker(pytest.mark.allure_label(*ids, label_type="story"))
+    if "epic" not in labels:
+        groups = _catalogue_groups(ids)
+        if groups:
+            item.add_marker(pytest.mark.allure_label(*groups, label_type="epic"))
+
+
+def _catalogue_groups(ids: list[str]) -> list[str]:
+    try:
+        from .catalogue import load
+    except ImportError:
+        return []
+    try:
+        catalogue = load()
+    except Exception:  # a missing or broken catalogue must not break collection
+        return []
+    groups = [catalogue.groups.get(catalogue[rid].group, "") for rid in ids if rid in catalogue]
+    return [g[:1].upper() + g[1:] for g in dict.fromkeys(groups) if g]
+
+
+# ---- per-test reporting: one-line lab faults, masked reports --------------------------------------------
+@pytest.hookimpl(optionalhook=True)
+def pytest_bdd_before_step(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
+                           step_func: Any) -> None:
+    request.node.stash[STEP_KEY] = f"{step.keyword} {step.name}".strip()
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)  # innermost: masks before Allure, junit, terminal read it
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    outcome = yield
+    report = outcome.get_result()
+    state = item.config.stash.get(SESSION_KEY, None)
+    if state is None:
+        return
+    if call.excinfo is not None and report.failed:
+        _shorten_lab_fault(item, call.excinfo, report, state)
+    masking.mask_report(report, state.masker)
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, None]:
+    outcome = yield
+    state = collector.config.stash.get(SESSION_KEY, None)
+    if state is not None:
+        masking.mask_report(outcome.get_result(), state.masker)
+
+
+def _shorten_lab_fault(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException], report: Any,
+                       state: CtrlabSession) -> None:
+    names = {cls.__name__ for cls in type(excinfo.value).__mro__}
+    fault = next((n for n in _LAB_FAULTS if n in names), None)
+    if fault is None:
+        return
+    message = str(excinfo.value).strip()
+    step = item.stash.get(STEP_KEY, None)
+    state.lab_faults.append(state.masker.mask(f"{type(excinfo.value).__name__}: {message.splitlines()[0]}"))
+    if "AuthenticationFailed" in names and not item.session.shouldstop:
+        # Wrong credentials will not fix themselves: stop instead of failing every scenario the same way.
+        item.session.shouldstop = f"stopping: {state.masker.mask(message.splitlines()[0])}"
+    if item.config.getoption("tbstyle", "auto") in ("long", "native"):
+        return
+    where = f" (in step: {step})" if step else ""
+    hint = _HINTS.get(fault, "")
+    report.longrepr = (f"{type(excinfo.value).__module__}.{type(excinfo.value).__name__}{where}: {message}"
+                       + (f"\n  -> {hint}" if hint else ""))

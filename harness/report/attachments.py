@@ -1,0 +1,68 @@
+"""Attachments for the Allure report, masked: CLI transcripts, HTTP exchanges, JSON, files.
+
+Drivers and steps call these helpers; they are no-ops when Allure is not recording (no ``--alluredir``)
+and never raise: a report problem must not fail a scenario. The Allure writer masks again on the way to
+disk (``allure_results.MaskingFileLogger``); masking here too keeps the helpers safe on their own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Protocol
+
+from .masking import current
+
+log = logging.getLogger(__name__)
+
+
+class _Exchange(Protocol):
+    """What a driver's transcript entry offers (``harness.transcript.Exchange`` has it)."""
+
+    kind: str
+    source: str
+
+    def render(self) -> str: ...
+
+
+def _attach(body: str | bytes, name: str, attachment_type: Any, extension: str | None = None) -> None:
+    try:
+        import allure
+    except ImportError:
+        return
+    try:
+        allure.attach(body, name=current().mask(name), attachment_type=attachment_type, extension=extension)
+    except Exception:  # never let reporting break a scenario
+        log.warning("could not attach %r to the report", name, exc_info=True)
+
+
+def attach_text(name: str, text: str) -> None:
+    """Attach text (a CLI transcript, a page's visible text) to the current step or scenario."""
+    import allure
+
+    _attach(current().mask(text), name, allure.attachment_type.TEXT)
+
+
+def attach_json(name: str, data: Any) -> None:
+    """Attach a JSON document (an HTTP exchange, a device record); every string in it is masked."""
+    import allure
+
+    body = json.dumps(current().mask_data(data), indent=2, ensure_ascii=False, default=str)
+    _attach(body, name, allure.attachment_type.JSON)
+
+
+def attach_file(name: str, path: str | Path, extension: str | None = None) -> None:
+    """Attach a file (a pcap, a log); text is masked, binary data masked byte-wise at the same length."""
+    import allure
+
+    from .allure_results import mask_attachment
+
+    data = mask_attachment(Path(path).read_bytes())
+    kind = allure.attachment_type.PCAP if Path(path).suffix == ".pcap" else allure.attachment_type.TEXT
+    _attach(data, name, kind, extension)
+
+
+def exchange_sink(exchange: _Exchange) -> None:
+    """A transcript sink: attach each driver exchange as it happens, named "<kind> <source>"."""
+    attach_text(f"{exchange.kind} {exchange.source}", exchange.render())

@@ -1,0 +1,149 @@
+"""One pytest session's harness state: options, the backend, the masker, the provisioned lab.
+
+The plugin creates it at configure time (cheap: no lab, no heavy imports) and stores it on the config;
+the fixtures provision the lab from it on first use, so ``pytest tests`` never starts a lab.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .report.masking import Masker
+
+if TYPE_CHECKING:
+    from .backends import Backend
+    from .lab import Lab
+    from .testbed import Testbed
+
+SESSION_KEY = pytest.StashKey["CtrlabSession"]()
+DEFAULT_APPLIANCES = 2  # multi-appliance scenarios (cluster, fleets) need more than one
+
+
+@dataclass(frozen=True)
+class Options:
+    testbed: Path | None
+    backend: str
+    allow_destructive: bool
+    region: str | None
+    sim_appliances: int
+    req_url_pattern: str
+    reports_dir: Path
+    rootpath: Path
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Options:
+        testbed = config.getoption("ctrlab_testbed")
+        backend = config.getoption("ctrlab_backend") or ("lab" if testbed else "sim")
+        reports = Path(config.getini("ctrlab_reports_dir") or "reports")
+        return cls(
+            testbed=Path(testbed) if testbed else None,
+            backend=backend,
+            allow_destructive=bool(config.getoption("ctrlab_allow_destructive")),
+            region=config.getoption("ctrlab_region"),
+            sim_appliances=config.getoption("ctrlab_sim_appliances") or DEFAULT_APPLIANCES,
+            req_url_pattern=config.getoption("ctrlab_req_url_pattern") or config.getini("ctrlab_req_url_pattern"),
+            reports_dir=reports if reports.is_absolute() else config.rootpath / reports,
+            rootpath=config.rootpath,
+        )
+
+
+class CtrlabSession:
+    def __init__(self, config: pytest.Config, options: Options) -> None:
+        self.config = config
+        self.options = options
+        self.masker = Masker()
+        self.preloaded: Testbed | None = None  # --testbed, validated at configure time
+        self.backend: Backend | None = None
+        self.lab: Lab | None = None
+        self.provision_error: str | None = None
+        self.lab_faults: list[str] = []
+        self._undo: list[Callable[[], object]] = []
+
+    # ---- clean-up stack (undone in reverse at unconfigure) --------------------------------------------
+    def on_close(self, undo: Callable[[], object]) -> None:
+        self._undo.append(undo)
+
+    def close(self) -> None:
+        while self._undo:
+            undo = self._undo.pop()
+            with contextlib.suppress(Exception):
+                undo()
+
+    # ---- the backend and the lab ------------------------------------------------------------------------
+    def make_backend(self) -> Backend:
+        from .backends import BackendOptions, get_backend
+
+        cls = get_backend(self.options.backend)
+        return cls(BackendOptions(testbed_path=self.options.testbed, appliances=self.options.sim_appliances,
+                                  reports_dir=self.options.reports_dir, project_root=self.options.rootpath))
+
+    def provision(self) -> Lab:
+        """Provision once per session; raises ``BackendError`` / ``TestbedError`` with a clear message."""
+        from .lab import Lab
+
+        if self.lab is not None:
+            return self.lab
+        if self.backend is None:
+            self.backend = self.make_backend()
+        testbed = self.backend.provision()
+        self.masker.add(*testbed.secrets())
+        if self.options.region and self.options.region != testbed.region:
+            testbed = testbed.with_region(self.options.region)
+        self.lab = Lab(testbed, self.options.backend, self.masker)
+        self.config.hook.pytest_ctrlab_lab_ready(lab=self.lab)
+        return self.lab
+
+    def release(self) -> None:
+        lab, self.lab = self.lab, None
+        backend, self.backend = self.backend, None
+        try:
+            if lab is not None:
+                lab.close()
+        finally:
+            if backend is not None:
+                backend.teardown()
+
+    # ---- reporting --------------------------------------------------------------------------------------
+    def environment(self) -> dict[str, Any]:
+        """environment.properties for Allure: what ran against what."""
+        env: dict[str, Any] = {
+            "backend": self.options.backend,
+            "destructive.allowed": self.options.allow_destructive,
+            "ctrlab.version": _version("ctrlab"),
+            "pytest.version": pytest.__version__,
+            "pytest-bdd.version": _version("pytest-bdd"),
+            "python.version": platform.python_version(),
+        }
+        testbed = self.lab.testbed if self.lab is not None else self.preloaded
+        if self.backend is not None:
+            env["backend"] = self.backend.describe()
+        if testbed is not None:
+            env["testbed"] = f"{testbed.name} ({testbed.source})"
+            env["region"] = self.options.region or testbed.region
+            if testbed.simulator is not None:
+                env["simulator.version"] = testbed.simulator.version
+                env["simulator.clock_speed"] = testbed.simulator.clock_speed
+            for name, device in testbed.devices.items():
+                env[f"appliance.{name}"] = f"{device.kind} {device.model} AsyncOS {device.version} ({device.hostname})"
+            models = sorted({f"{d.model} {d.version}" for d in testbed.devices.values()})
+            env["appliance.models"] = ", ".join(models)
+        elif self.options.region:
+            env["region"] = self.options.region
+        if self.provision_error:
+            env["ctrlab.error"] = self.provision_error.splitlines()[0]
+        return env
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,198 @@
+"""Reading a testbed file: YAML -> ``%ENV{NAME}`` resolution -> the validated :class:`Testbed`.
+
+Every problem becomes one line ``<file>: <field path>: <what is wrong>`` of a single
+:class:`TestbedError`; pydantic's own wording is translated so the line speaks about the file, not about
+Python types. Values of secret fields and values read from the environment are never echoed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .envsubst import dotted, substitute
+from .errors import TestbedError
+from .model import SECRET_FIELDS, Testbed
+
+
+# ---- YAML ---------------------------------------------------------------------------------------------
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys: two ``esa1:`` blocks would otherwise silently merge."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        try:
+            first = seen.get(key)
+        except TypeError:  # an unhashable key: let the base class report it
+            break
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first written on line {first + 1})", key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = ": ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise TestbedError(source, [f"{where}YAML syntax error: {problem}"]) from None
+    except yaml.YAMLError as exc:
+        raise TestbedError(source, [f"YAML syntax error: {exc}"]) from None
+
+
+# ---- pydantic errors -> file/field/message lines ----------------------------------------------------
+def _unwrap(tp: Any) -> Any:
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The field names the model accepts at ``loc`` (for "did you mean" on unknown fields)."""
+    tp: Any = Testbed
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(str(part))
+            if field is None:
+                return []
+            tp = field.annotation
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        else:
+            return []
+    tp = _unwrap(tp)
+    return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
+
+
+def _describe(value: Any, loc: tuple[Any, ...], hidden: set[str]) -> str:
+    """How an error quotes the offending value; secrets only by type."""
+    field = str(loc[-1]) if loc else ""
+    if field in SECRET_FIELDS or (isinstance(value, str) and value in hidden):
+        kind = {"str": "text", "int": "number", "float": "number", "bool": "boolean"}.get(type(value).__name__, "value")
+        return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}, value hidden"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_TYPE_WORDS = {
+    "string_type": "must be text", "int_type": "must be an integer", "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer", "float_type": "must be a number", "float_parsing": "must be a number",
+    "bool_type": "must be true or false", "bool_parsing": "must be true or false",
+    "dict_type": "must be a mapping", "model_type": "must be a mapping", "model_attributes_type": "must be a mapping",
+    "list_type": "must be a list",
+}
+
+
+def _message(err: Mapping[str, Any], hidden: set[str]) -> tuple[str, str]:
+    loc = tuple(err.get("loc", ()))
+    kind = err.get("type", "")
+    is_key = bool(loc) and loc[-1] == "[key]"
+    if is_key:
+        loc = loc[:-1]
+    path = dotted(loc[:-1] if is_key else loc)
+    got = _describe(err.get("input"), loc, hidden)
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return path, "required field is missing"
+    if kind == "extra_forbidden":
+        known = _fields_at(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f": did you mean {close[0]!r}?" if close else (f" (expected: {', '.join(known)})" if known else "")
+        return path, f"unknown field{hint}"
+    if kind == "literal_error":
+        return path, f"must be one of {ctx.get('expected', '?')} (got {got})"
+    if kind in ("value_error", "assertion_error"):
+        text = str(ctx.get("error") or err.get("msg", ""))
+        return path, (f"name {got}: {text}" if is_key else text)
+    if kind == "too_short" and isinstance(err.get("input"), dict):
+        return path, "must not be empty"
+    if kind in _TYPE_WORDS:
+        hint = "; quote it in the YAML file" if kind == "string_type" and isinstance(err.get("input"), int | float) \
+            else ""
+        return path, f"{_TYPE_WORDS[kind]} (got {got}){hint}"
+    msg = str(err.get("msg", "invalid value"))
+    return path, f"{msg[:1].lower()}{msg[1:]} (got {got})"
+
+
+def validation_problems(exc: ValidationError, hidden: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    out: list[str] = []
+    for err in exc.errors(include_url=False):
+        path, message = _message(err, set(hidden))
+        line = f"{path}: {message}"
+        if line not in out:
+            out.append(line)
+    return out
+
+
+# ---- entry points -------------------------------------------------------------------------------------
+def validate_data(data: Any, source: str = "<testbed>", environ: Mapping[str, str] | None = None,
+                  base_dir: Path | None = None, check_files: bool = True) -> Testbed:
+    """Validate an already parsed YAML document (``%ENV`` resolved here)."""
+    if data is None:
+        raise TestbedError(source, ["the file is empty: a testbed needs at least devices and cloud"])
+    if not isinstance(data, dict):
+        got = _describe(data, (), set())
+        raise TestbedError(source, [f"must be a mapping with testbed, devices, cloud, ... (got {got})"])
+    resolved, subst = substitute(data, os.environ if environ is None else environ)
+    if subst.problems:
+        raise TestbedError(source, subst.problems)
+    try:
+        testbed = Testbed.model_validate(resolved, context={"base_dir": base_dir, "check_files": check_files})
+    except ValidationError as exc:
+        raise TestbedError(source, validation_problems(exc, subst.resolved)) from None
+    testbed._source = source
+    testbed._env_values = frozenset(subst.resolved)
+    return testbed
+
+
+def parse_testbed(text: str, source: str = "<testbed>", environ: Mapping[str, str] | None = None,
+                  base_dir: Path | None = None, check_files: bool = True) -> Testbed:
+    return validate_data(_parse_yaml(text, source), source, environ, base_dir, check_files)
+
+
+def load_testbed(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Testbed:
+    """Load, resolve and validate a testbed file; raises :class:`TestbedError` naming file and field."""
+    source = os.fspath(path)
+    file = Path(source)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TestbedError(source, ["no such file"]) from None
+    except IsADirectoryError:
+        raise TestbedError(source, ["is a directory, not a testbed file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TestbedError(source, [f"cannot be read: {exc}"]) from None
+    return parse_testbed(text, source, environ, base_dir=file.resolve().parent)

@@ -1,0 +1,140 @@
+"""The AsyncOS CLI over SSH: run a command, answer its questions, read what it printed (ENA-6, REG-3..5,
+REG-10, ENA-7)."""
+
+from __future__ import annotations
+
+import re
+
+from pytest_bdd import step, then
+
+from .expect import contains
+from .placeholders import full_match, search
+from .text import sentence, table_rows, unq
+from .world import World
+
+_MENU_ITEM = re.compile(r"^\s*-\s*([A-Z][A-Z]+)\s+-", re.MULTILINE)
+
+
+def _output(world: World) -> str:
+    if world.cli_run is None:
+        raise LookupError("no CLI command has run in this scenario yet")
+    return world.cli_run.output
+
+
+def offered_operations(output: str) -> list[str]:
+    """The menu items of the last "Choose the operation you want to perform:" (``- NAME - ...``)."""
+    last = output.rfind("Choose the operation you want to perform:")
+    return _MENU_ITEM.findall(output[last:] if last >= 0 else output)
+
+
+@step(sentence(r"I run {command} in the CLI"))
+def run_command(world: World, command: str) -> None:
+    world.run_cli(world.text(unq(command)))
+
+
+@step(sentence(r"I run {command} in the CLI and answer:"))
+def run_and_answer(world: World, command: str, datatable: list[list[str]]) -> None:
+    """Rows ``| question | answer |``: each answer is typed at the next sub-prompt; each question is
+    text the document shows before that prompt, checked against the dialog afterwards."""
+    rows = table_rows(datatable)
+    answers = [world.text(r[-1]) for r in rows]
+    run = world.run_cli(world.text(unq(command)), answers)
+    for row in rows:
+        question = world.text(row[0]) if len(row) > 1 else ""
+        if question:
+            world.check(contains(run.output, question), f"the appliance asks: {question}", run.output,
+                        f"{run.command} dialog")
+
+
+@step(sentence(r"I commit the changes in the CLI with comment {comment}"))
+def commit_with_comment(world: World, comment: str) -> None:
+    world.run_cli("commit", [unq(comment)])
+
+
+@step("I commit the changes in the CLI")
+def commit(world: World) -> None:
+    world.run_cli("commit", [""])
+
+
+@step(sentence(r"I choose {server} with SETTRS in the CLI"))
+def settrs(world: World, server: str) -> None:
+    world.choose_server_cli(unq(server))
+
+
+@step(sentence(r"I join the appliance to cluster {cluster} in the CLI"))
+def join_cluster(world: World, cluster: str) -> None:
+    # clusterconfig join <host> <user> <password> <group>: the lab's peer takes any credentials.
+    world.run_cli(f"clusterconfig join {unq(cluster)} admin ctrlab-peer Main_Group")
+
+
+@step("I read the appliance's version in the CLI")
+def read_version(world: World) -> None:
+    world.version_text = world.run_cli("version").output
+
+
+@then("the CLI output contains:")
+def output_contains_doc(world: World, docstring: str) -> None:
+    out = _output(world)
+    world.check(search(docstring, out, world.values), world.text(docstring), out, f"{world.cli_run.command} output")
+
+
+@then(sentence(r"the CLI output contains {text}"))
+def output_contains(world: World, text: str) -> None:
+    out = _output(world)
+    world.check(search(unq(text), out, world.values), world.text(unq(text)), out, f"{world.cli_run.command} output")
+
+
+@then(sentence(r"the CLI output does not contain {text}"))
+def output_lacks(world: World, text: str) -> None:
+    out = _output(world)
+    world.check(not search(unq(text), out, world.values), f"no {world.text(unq(text))!r}", out,
+                f"{world.cli_run.command} output")
+
+
+@then(sentence(r"the CLI output matches {pattern}"))
+def output_matches(world: World, pattern: str) -> None:
+    out = _output(world)
+    world.check(search(unq(pattern), out, world.values), unq(pattern), out, f"{world.cli_run.command} output")
+
+
+@then("the CLI output is:")
+def output_is(world: World, docstring: str) -> None:
+    out = _output(world)
+    body = out.split("\n", 1)[1] if out.splitlines() and out.splitlines()[0].strip() == world.cli_run.command else out
+    world.check(full_match(docstring, body, world.values), world.text(docstring), body,
+                f"{world.cli_run.command} output")
+
+
+@then(sentence(r"the CLI offers only the operations {names}"))
+def offers_only(world: World, names: str) -> None:
+    wanted = [n.strip().upper() for n in unq(names).split(",") if n.strip()]
+    offered = offered_operations(_output(world))
+    world.check(offered == wanted, f"the operations {wanted} and no other", offered or _output(world),
+                f"{world.cli_run.command} menu")
+
+
+@then(sentence(r"the CLI offers the operation {name}"))
+def offers(world: World, name: str) -> None:
+    offered = offered_operations(_output(world))
+    world.check(unq(name).upper() in offered, f"the operation {unq(name)}", offered, f"{world.cli_run.command} menu")
+
+
+@then(sentence(r"the CLI does not offer the operation {name}"))
+def does_not_offer(world: World, name: str) -> None:
+    offered = offered_operations(_output(world))
+    world.check(unq(name).upper() not in offered, f"no operation {unq(name)}", offered, f"{world.cli_run.command} menu")
+
+
+@then("the CLI refuses the command outside machine mode")
+def refused_outside_machine_mode(world: World) -> None:
+    out = _output(world)
+    refused = "choose the operation you want to perform" not in out.lower() and "machine" in out.lower()
+    world.check(refused, f'"{world.cli_run.command}" is restricted to the machine mode', out,
+                f"{world.cli_run.command} in {world.cli.mode} mode")
+
+
+@then(sentence(r"the CLI prompt is {prompt}"))
+def prompt_is(world: World, prompt: str) -> None:
+    world.cli.run("")  # a bare Enter: the appliance shows its current prompt
+    expected = world.text(unq(prompt))
+    world.check(world.cli.prompt == expected, expected, world.cli.prompt, "CLI prompt")

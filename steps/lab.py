@@ -1,0 +1,334 @@
+"""The steps' view of the lab: one leased appliance, its drivers, the cloud clients, the control plane.
+
+Everything here reaches the lab over its protocols through the harness drivers (SSH CLI, GUI, SMTP,
+SSE admin API, Threat Response API). The simulator control plane is used only through the plugin's
+``sim_control`` client, and only where a scenario puts the lab into a state a lab engineer would set up
+by hand (a fault, a firewall rule, a release) or as a documented speed-up (resetting one appliance,
+letting the simulated clock run through a "wait a few minutes").
+
+Steps never branch on the backend: a method either does the same thing everywhere, or (for the lab
+set-ups a real lab needs a person for) says so with a pytest skip naming the manual step.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from harness.appliance import AsyncOSCli, AsyncOSGui, AsyncOSRest, SmtpSender
+from harness.cloud import SseAdmin, ThreatResponseClient
+from harness.errors import DriverError
+
+T = TypeVar("T")
+REGIONS = ("nam", "eu", "apjc")
+SERVER_OF_REGION = {"nam": "AMERICAS", "eu": "EUROPE", "apjc": "APJC"}
+REGION_OF_SERVER = {v: k for k, v in SERVER_OF_REGION.items()}
+SSE_API_FQDN = {"nam": "api-sse.cisco.com", "eu": "api.eu.sse.itd.cisco.com", "apjc": "api.apj.sse.itd.cisco.com"}
+SERVER_LABEL = {server: f"{server} ({SSE_API_FQDN[region]})" for region, server in SERVER_OF_REGION.items()}
+
+
+class SimControl(Protocol):
+    """What the steps need from the plugin's control plane client (``sim_control``)."""
+
+    def get(self, path: str, **kwargs: Any) -> Any: ...
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Device:
+    """One appliance of the testbed, as the steps see it."""
+
+    name: str
+    kind: str  # esa | sma | gateway
+    hostname: str
+    version: str
+    model: str
+    username: str
+    password: str
+    connections: Mapping[str, Mapping[str, Any]]
+
+    @property
+    def shortname(self) -> str:
+        return self.hostname.split(".", 1)[0]
+
+    @property
+    def short_version(self) -> str:
+        return self.version.split("-", 1)[0]
+
+    @property
+    def device_type(self) -> str:
+        """How SSE types it (VER-1): ESA / SMA; a content security gateway is an email gateway."""
+        return {"sma": "SMA"}.get(self.kind, "ESA")
+
+    @property
+    def product(self) -> str:
+        """How the appliance names itself in cloud service messages (seed 003 quotes the SMA's)."""
+        return "Content Security Management appliance" if self.kind == "sma" else "Email Security appliance"
+
+    def endpoint(self, role: str) -> tuple[str, int]:
+        conn = self.connections[role]
+        return str(conn["host"]), int(conn["port"])
+
+
+@dataclass
+class Deadlines:
+    """Real seconds the harness may wait for what the documents call "a few minutes" (testbed)."""
+
+    cloud_ready: float = 600.0
+    registration: float = 600.0
+    deregistration: float = 300.0
+    mail_tracked: float = 120.0
+    poll_interval: float = 5.0
+
+    @classmethod
+    def from_testbed(cls, data: Mapping[str, Any] | None) -> Deadlines:
+        known = {k: float(v) for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def of(self, name: str) -> float:
+        if name not in self.__dataclass_fields__ or name == "poll_interval":
+            raise KeyError(f"no deadline {name!r}; the testbed's are cloud_ready, registration, deregistration, "
+                           "mail_tracked")
+        return float(getattr(self, name))
+
+
+class TimedOut(AssertionError):
+    """A poll reached its deadline; ``last`` is what was observed the last time."""
+
+    def __init__(self, what: str, seconds: float, last: object) -> None:
+        super().__init__(f"{what}: not within {seconds:.1f}s")
+        self.last = last
+
+
+def testbed_dict(testbed: Any) -> dict[str, Any]:
+    """The plugin's testbed as a plain mapping (a model object, a dict, or a path to the YAML)."""
+    import yaml  # local: only needed when the testbed is a path
+
+    if isinstance(testbed, Mapping):
+        return dict(testbed)
+    for attr in ("raw", "data", "as_dict", "to_dict", "model_dump", "dict"):
+        value = getattr(testbed, attr, None)
+        if value is None:
+            continue
+        value = value() if callable(value) else value
+        if isinstance(value, Mapping):
+            return dict(value)
+    if isinstance(testbed, str) or hasattr(testbed, "read_text"):
+        from pathlib import Path
+
+        return yaml.safe_load(Path(testbed).read_text(encoding="utf-8"))
+    raise TypeError(f"cannot read a testbed from {type(testbed).__name__}")
+
+
+def devices_of(data: Mapping[str, Any]) -> list[Device]:
+    default = ((data.get("testbed") or {}).get("credentials") or {}).get("default") or {}
+    out = []
+    for name, dev in (data.get("devices") or {}).items():
+        creds = ((dev.get("credentials") or {}).get("default") or default)
+        out.append(Device(name=name, kind=str(dev.get("kind", "esa")), hostname=str(dev.get("hostname", name)),
+                          version=str(dev.get("version", "")), model=str(dev.get("model", "")),
+                          username=str(creds.get("username", "admin")), password=str(creds.get("password", "")),
+                          connections=dev.get("connections") or {}))
+    return out
+
+
+class LabAccess:
+    """Session-wide: drivers per device (SSH sessions are reused across scenarios), clients per region."""
+
+    def __init__(self, testbed: Any, sim_control: SimControl | None = None) -> None:
+        self.data = testbed_dict(testbed)
+        self.devices = {d.name: d for d in devices_of(self.data)}
+        self.sim = sim_control
+        self.deadlines = Deadlines.from_testbed(self.data.get("deadlines"))
+        network = self.data.get("network") or {}
+        self.verify: bool | str = network.get("ca_bundle") or True
+        cloud = self.data.get("cloud") or {}
+        self.region = str(cloud.get("region", "nam"))
+        self.sse_config: Mapping[str, Any] = cloud.get("sse") or {}
+        self.ctr_config: Mapping[str, Any] = cloud.get("ctr") or {}
+        simulator = (self.data.get("testbed") or {}).get("simulator") or {}
+        self.clock_speed = float(simulator.get("clock_speed") or 1.0)
+        self._lock = threading.Lock()
+        self._cli: dict[str, AsyncOSCli] = {}
+        self._gui: dict[str, AsyncOSGui] = {}
+        self._rest: dict[str, AsyncOSRest] = {}
+        self._sse: dict[str, SseAdmin] = {}
+        self._ctr: dict[str, ThreatResponseClient] = {}
+        self.leased: set[str] = set()
+        # Known state of SSE Cloud Services per region, so a scenario does not re-enable it every time.
+        self.tr_enabled: dict[str, bool] = {}
+
+    # ---- leasing ------------------------------------------------------------------------------------
+    @contextmanager
+    def lease(self, kind: str = "esa") -> Iterator[Device]:
+        """One device of ``kind`` for one scenario (first free one; xdist workers have their own lab)."""
+        with self._lock:
+            free = [d for d in self.devices.values() if d.kind == kind and d.name not in self.leased]
+            if not free:
+                raise LookupError(f"the testbed has no free {kind} device (devices: "
+                                  f"{', '.join(f'{d.name}={d.kind}' for d in self.devices.values())})")
+            device = free[0]
+            self.leased.add(device.name)
+        try:
+            yield device
+        finally:
+            with self._lock:
+                self.leased.discard(device.name)
+
+    # ---- drivers ------------------------------------------------------------------------------------
+    def cli(self, device: Device) -> AsyncOSCli:
+        if device.name not in self._cli:
+            host, port = device.endpoint("cli")
+            self._cli[device.name] = AsyncOSCli(host, port, device.username, device.password, name=device.name,
+                                                timeout=30.0, connect_timeout=10.0)
+        return self._cli[device.name]
+
+    def gui(self, device: Device) -> AsyncOSGui:
+        if device.name not in self._gui:
+            host, port = device.endpoint("gui")
+            self._gui[device.name] = AsyncOSGui(f"https://{host}:{port}/", device.username, device.password,
+                                                name=device.name, verify=self.verify, timeout=(5.0, 30.0))
+        return self._gui[device.name]
+
+    def rest(self, device: Device) -> AsyncOSRest:
+        if device.name not in self._rest:
+            host, port = device.endpoint("api")
+            self._rest[device.name] = AsyncOSRest(f"https://{host}:{port}", device.username, device.password,
+                                                  kind=device.kind, name=device.name, verify=self.verify)
+        return self._rest[device.name]
+
+    def smtp(self, device: Device) -> SmtpSender:
+        host, port = device.endpoint("smtp")
+        return SmtpSender(host, port, name=device.name, timeout=30.0)
+
+    def sse(self, region: str | None = None) -> SseAdmin:
+        region = region or self.region
+        if region not in self._sse:
+            conf = self.sse_config.get(region)
+            if not conf or "admin_url" not in conf:
+                raise LookupError(f"the testbed has no SSE admin API for region {region!r} (cloud.sse.{region})")
+            self._sse[region] = SseAdmin(str(conf["admin_url"]), str(conf.get("api_key", "")), region=region,
+                                         verify=self.verify, timeout=(5.0, 30.0))
+        return self._sse[region]
+
+    def ctr(self, region: str | None = None) -> ThreatResponseClient:
+        region = region or self.region
+        if region not in self._ctr:
+            conf = self.ctr_config.get(region)
+            if not conf:
+                raise LookupError(f"the testbed has no Threat Response client for region {region!r} (cloud.ctr)")
+            self._ctr[region] = ThreatResponseClient.from_config(region, conf, verify=self.verify,
+                                                                 timeout=(5.0, 30.0))
+        return self._ctr[region]
+
+    def ctr_with(self, region: str, client_id: str, client_secret: str) -> ThreatResponseClient:
+        """A client with other credentials (a ribbon client), same region URLs as the testbed's."""
+        conf = dict(self.ctr_config.get(region) or {})
+        conf.update(client_id=client_id, client_secret=client_secret)
+        return ThreatResponseClient.from_config(region, conf, verify=self.verify, timeout=(5.0, 30.0))
+
+    def close(self) -> None:
+        for group in (self._cli, self._gui, self._rest, self._sse, self._ctr):
+            for driver in group.values():
+                try:
+                    driver.close()
+                except (DriverError, OSError, RuntimeError):
+                    pass  # closing at session end: nothing left to report to
+            group.clear()
+
+    # ---- control plane (simulators only) ------------------------------------------------------------
+    @property
+    def has_control(self) -> bool:
+        return self.sim is not None
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        if self.sim is None:
+            raise LookupError("no simulator control plane on this testbed")
+        if method == "GET":
+            return self.sim.get(path)
+        return self.sim.post(path, json=body) if body is not None else self.sim.post(path)
+
+    def advance_clock(self, sim_seconds: float) -> None:
+        """Let simulated time pass (a speed-up of a documented wait; the state is the same as waiting)."""
+        if self.sim is not None and sim_seconds > 0:
+            self.control("POST", "/_sim/clock", {"advance": float(sim_seconds)})
+
+    # ---- polling ------------------------------------------------------------------------------------
+    def poll(self, deadline: str, probe: Callable[[], T], done: Callable[[T], bool], what: str,
+             sim_step: float = 60.0) -> T:
+        """Call ``probe`` until ``done(result)``, within the testbed's ``deadline``.
+
+        No fixed sleeps: each wait is the testbed's poll interval, bounded by the deadline. On a
+        simulator the lab clock is also moved ``sim_step`` simulated seconds per round, so a
+        documented "after a few minutes" passes in a few rounds instead of real minutes.
+        """
+        seconds = self.deadlines.of(deadline)
+        interval = max(0.01, self.deadlines.poll_interval)
+        end = time.monotonic() + seconds
+        last = probe()
+        while not done(last):
+            left = end - time.monotonic()
+            if left <= 0:
+                raise TimedOut(what, seconds, last)
+            self.advance_clock(sim_step)
+            threading.Event().wait(min(interval, left))  # the poll interval, never past the deadline
+            last = probe()
+        return last
+
+    def hold(self, deadline: str, probe: Callable[[], T], holds: Callable[[T], bool]) -> tuple[bool, T]:
+        """Check that ``holds(probe())`` stays true for the whole deadline ("still does not ...").
+
+        On a simulator the clock is moved through the whole deadline (in simulated seconds) first, so
+        the check needs one look; elsewhere it polls until the deadline, failing at the first lapse.
+        """
+        seconds = self.deadlines.of(deadline)
+        if self.sim is not None:
+            self.advance_clock(seconds * self.clock_speed)
+            last = probe()
+            return holds(last), last
+        end = time.monotonic() + seconds
+        while True:
+            last = probe()
+            if not holds(last):
+                return False, last
+            left = end - time.monotonic()
+            if left <= 0:
+                return True, last
+            threading.Event().wait(min(self.deadlines.poll_interval, left))
+
+
+@dataclass
+class CloudState:
+    """Network > Cloud Service Settings as the GUI shows it."""
+
+    enabled: str  # the "Threat Response:" row ("Enabled" / "Disabled")
+    server: str  # the "Threat Response Server:" row
+    status: str  # the "Status:" row, "" when the token field is shown instead
+    token_field: bool  # a Registration Token field and a Register button
+    deregister_button: bool
+    text: str = field(default="", repr=False)
+
+    @property
+    def registered(self) -> bool:
+        return "successfully registered" in self.status
+
+    @property
+    def failed(self) -> bool:
+        return "registration failed" in self.status.lower()
+
+    @property
+    def in_progress(self) -> bool:
+        return "in progress" in self.status
+
+    def describe(self) -> str:
+        parts = [f"Threat Response: {self.enabled}", f"Server: {self.server}"]
+        parts.append(f"Status: {self.status or '(none)'}")
+        parts.append("Registration Token field shown" if self.token_field else "no Registration Token field")
+        if self.deregister_button:
+            parts.append("Deregister button shown")
+        return "; ".join(parts)

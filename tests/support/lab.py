@@ -1,0 +1,49 @@
+"""Start the bundled lab the way a user does (`python -m virtual_appliances.lab`) and stop it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+READY_DEADLINE_S = 60.0
+
+
+@contextlib.contextmanager
+def running_lab(directory: Path, *args: str) -> Iterator[dict[str, Any]]:
+    """Yield the testbed (as a dict) of a lab started in a subprocess; always stop it."""
+    testbed = directory / "testbed.yaml"
+    log = (directory / "lab.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "virtual_appliances.lab", "--testbed-out", str(testbed), "--dir", str(directory),
+         *args],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + READY_DEADLINE_S
+        while not testbed.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"lab did not start: {(directory / 'lab.log').read_text()[-3000:]}")
+            time.sleep(0.02)  # poll interval while waiting for the testbed file
+        data = yaml.safe_load(testbed.read_text())
+        control = data["testbed"]["simulator"]["control_url"]
+        requests.get(f"{control}/_sim/health", timeout=5).raise_for_status()
+        yield data
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
