@@ -8,6 +8,7 @@ CONNECT through the proxy when one is configured. Only protocols: nothing here i
     report.verdict("api-sse.cisco.com")           # Verdict.REACHABLE / FILTERED / ...
 """
 
+from .appliance_probe import check_from_appliance
 from .check import DEFAULT_TIMEOUT, check
 from .fqdns import EST_FQDN, REGION_FQDNS, required_fqdns
 from .report import FqdnResult, NetcheckReport
@@ -25,5 +26,6 @@ __all__ = [
     "SettingsError",
     "Verdict",
     "check",
+    "check_from_appliance",
     "required_fqdns",
 ]

@@ -8,6 +8,7 @@ timeout, not one per FQDN: the probes' timeouts overlap instead of adding up.
 from __future__ import annotations
 
 import contextlib
+import socket
 import tempfile
 import threading
 import time
@@ -20,7 +21,7 @@ from harness.report import masking
 
 from .capture import Capture
 from .fqdns import required_fqdns
-from .probe_result import OPEN, UNAVAILABLE, Probe, skipped
+from .probe_result import ERROR, OPEN, UNAVAILABLE, Probe, skipped
 from .probes import direct, proxy_tunnel, tcp_connect, through_proxy, tls_handshake
 from .report import FqdnResult, NetcheckReport, in_a_test
 from .resolve import resolve
@@ -85,7 +86,10 @@ def _start_capture(settings: NetSettings, raw_ok: bool, want: bool) -> tuple[Cap
         return None, ""
     if not raw_ok:
         return None, "no capture: it needs the raw sockets the SYN probe needs"
-    return Capture.start(settings)
+    try:
+        return Capture.start(settings)
+    except Exception as exc:  # the capture is evidence, not the check: never let it fail the check
+        return None, f"no capture: {exc}"
 
 
 def _write_pcap(capture: Capture, pcap: str | Path | None) -> Path:
@@ -131,7 +135,7 @@ def _direct(fqdn: str, settings: NetSettings, timeout: float, prober: SynProber 
         nothing = skipped("no address")
         return dns, None, nothing, nothing, nothing, no_proxy
     address = addresses[0]
-    syn_future: Future[Probe] | None = pool.submit(prober.probe, address, port, timeout) if prober else None
+    syn_future: Future[Probe] | None = pool.submit(_syn, prober, address, port, timeout) if prober else None
     tcp = tcp_connect(address, port, timeout)
     if tcp.state == OPEN:
         tls = tls_handshake(direct(address, port), fqdn, settings.ca_bundle, timeout)
@@ -139,6 +143,14 @@ def _direct(fqdn: str, settings: NetSettings, timeout: float, prober: SynProber 
         tls = skipped("no TCP connection")
     syn = syn_future.result(timeout + 5) if syn_future else Probe(UNAVAILABLE, "raw sockets not used")
     return dns, address, tcp, syn, tls, no_proxy
+
+
+def _syn(prober: SynProber, address: str, port: int, timeout: float) -> Probe:
+    started = time.monotonic()
+    try:
+        return prober.probe(address, port, timeout)
+    except Exception as exc:  # a scapy surprise costs the SYN column, not the check
+        return Probe(ERROR, f"SYN probe failed: {exc}", started, time.monotonic())
 
 
 def _via_proxy(fqdn: str, settings: NetSettings,
@@ -152,7 +164,7 @@ def _via_proxy(fqdn: str, settings: NetSettings,
     fresh = through_proxy(settings.proxy, fqdn, settings.https_port)
     first = [tunnel]
 
-    def connect(t: float) -> Any:  # the tunnel just opened first, fresh ones for a second handshake
+    def connect(t: float) -> socket.socket:  # the tunnel just opened first, fresh ones for a second handshake
         return first.pop() if first else fresh(t)
 
     tls = tls_handshake(connect, fqdn, settings.ca_bundle, timeout)

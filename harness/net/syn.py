@@ -82,6 +82,7 @@ class SynProber:
                                                  options=[("MSS", 1460)])
             sock = L3RawSocket()  # no iface: answers may come back on any interface
             try:
+                assert sock.outs is not None
                 try:
                     sock.outs.sendto(bytes(syn), (address, 0))
                 except PermissionError:

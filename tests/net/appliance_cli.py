@@ -31,7 +31,7 @@ class _Server(asyncssh.SSHServer):
 
 
 async def start_cli(vantage: Vantage, host_key: asyncssh.SSHKey) -> asyncssh.SSHAcceptor:
-    async def handle(process: asyncssh.SSHServerProcess) -> None:
+    async def handle(process: asyncssh.SSHServerProcess[str]) -> None:
         prompt = f"{HOSTNAME}> "
         process.stdout.write(BANNER + prompt)
         try:

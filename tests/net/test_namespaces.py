@@ -90,8 +90,8 @@ def test_dropped_fqdns_are_probed_at_once(nslab: NamespaceLab) -> None:
     run = nslab.netcheck(PROBE_TIMEOUT, "--region", "apjc")
     rows = run.report["results"]
     assert {r["verdict"] for r in rows} == {"silently dropped (filtered)"}
+    # By structure, not by the clock: both probes had started before either finished.
     assert max(r["started_at"] for r in rows) < min(r["ended_at"] for r in rows)
-    assert run.report["elapsed"] < 1.9 * PROBE_TIMEOUT  # one after the other would be 2 timeouts at least
 
 
 def test_the_namespaces_are_gone_after_stop(tmp_path: Path) -> None:
