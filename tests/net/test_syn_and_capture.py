@@ -33,15 +33,21 @@ def test_syn_probe_tells_open_closed_and_filtered_apart(kernel_lab: RunningLab, 
     assert "L3RawSocket" in report.syn_note
 
 
-def test_our_kernels_rst_does_not_turn_open_into_closed(lab: RunningLab, raw_allowed: None, tmp_path: Path) -> None:
+@pytest.mark.parametrize("bpf", [True, False], ids=["bpf-if-libpcap", "python-filter"])
+def test_our_kernels_rst_does_not_turn_open_into_closed(lab: RunningLab, raw_allowed: None, tmp_path: Path,
+                                                        bpf: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """After the target's SYN-ACK our kernel sends its own RST (it knows no such connection); the
-    capture shows it, and the probe still says open."""
+    capture shows it, and the probe still says open. With or without libpcap to compile the BPF."""
     from scapy.layers.inet import IP, TCP
     from scapy.utils import rdpcap
 
+    if not bpf:
+        monkeypatch.setattr("harness.net.capture._compiles", lambda expression, iface: False)
     pcap = tmp_path / "probes.pcap"
     report = check(lab.testbed, timeout=PROBE_TIMEOUT, pcap=pcap, attach=False)
     assert report.ok, report.table()
+    if not bpf:
+        assert "Python filter" in report.capture_note
     assert report.pcap == pcap and report.packets
     packets = rdpcap(str(pcap))
     for row in report.results:

@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from .regions import REGIONS
+
 
 def json_error(status: int, message: str, **extra: Any) -> web.HTTPException:
     """An HTTP error with a JSON body ``{"error": message, ...}`` that can be raised from a handler."""
@@ -24,3 +26,11 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise json_error(400, "the body must be a JSON object")
     return body
+
+
+def region_param(request: web.Request) -> str:
+    """The ``{region}`` path parameter, or a 404 that lists the regions."""
+    key = request.match_info["region"]
+    if key not in REGIONS:
+        raise json_error(404, f"no region {key!r}; regions: {', '.join(REGIONS)}")
+    return key

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..common.http import json_error, json_object
-from ..common.regions import REGIONS
+from ..common.http import json_error, json_object, region_param
 from .org import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW_S
 from .scopes import invalid_scope
 
@@ -23,12 +22,6 @@ if TYPE_CHECKING:
 def control_app(ctr: CTRCloud) -> web.Application:
     app = web.Application()
     routes = web.RouteTableDef()
-
-    def region(request: web.Request) -> str:
-        key = request.match_info["region"]
-        if key not in REGIONS:
-            raise json_error(404, f"no region {key!r}; regions: {', '.join(REGIONS)}")
-        return key
 
     @routes.get("")
     @routes.get("/")
@@ -42,11 +35,11 @@ def control_app(ctr: CTRCloud) -> web.Application:
 
     @routes.get("/{region}")
     async def show(request: web.Request) -> web.Response:
-        return web.json_response(ctr.region_state(region(request)).snapshot(ctr.clock.now()))
+        return web.json_response(ctr.region_state(region_param(request)).snapshot(ctr.clock.now()))
 
     @routes.post("/{region}/clients")
     async def create_client(request: web.Request) -> web.Response:
-        key = region(request)
+        key = region_param(request)
         body = await json_object(request)
         scopes = body.get("scopes")
         if not isinstance(scopes, list) or not scopes:
@@ -64,13 +57,13 @@ def control_app(ctr: CTRCloud) -> web.Application:
 
     @routes.delete("/{region}/clients/{client_id}")
     async def delete_client(request: web.Request) -> web.Response:
-        if ctr.region_state(region(request)).clients.pop(request.match_info["client_id"], None) is None:
+        if ctr.region_state(region_param(request)).clients.pop(request.match_info["client_id"], None) is None:
             raise json_error(404, "no such client")
         return web.Response(status=204)
 
     @routes.post("/{region}/rate-limit")
     async def rate_limit(request: web.Request) -> web.Response:
-        state = ctr.region_state(region(request))
+        state = ctr.region_state(region_param(request))
         body = await json_object(request)
         limit = _positive(body, "limit", state.rate.limit)
         window = _positive(body, "window_seconds", state.rate.window_s)
@@ -81,14 +74,14 @@ def control_app(ctr: CTRCloud) -> web.Application:
 
     @routes.delete("/{region}/rate-limit")
     async def default_rate_limit(request: web.Request) -> web.Response:
-        state = ctr.region_state(region(request))
+        state = ctr.region_state(region_param(request))
         state.rate.configure(DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW_S)
         state.rate.clear()
         return web.json_response(state.snapshot(ctr.clock.now())["rate_limit"])
 
     @routes.post("/{region}/faults")
     async def set_faults(request: web.Request) -> web.Response:
-        state = ctr.region_state(region(request))
+        state = ctr.region_state(region_param(request))
         body = await json_object(request)
         unknown = sorted(set(body) - {"api_status", "appliance_timeout_seconds"})
         if unknown:
@@ -109,14 +102,14 @@ def control_app(ctr: CTRCloud) -> web.Application:
 
     @routes.delete("/{region}/faults")
     async def clear_faults(request: web.Request) -> web.Response:
-        state = ctr.region_state(region(request))
+        state = ctr.region_state(region_param(request))
         state.faults.clear()
         return web.json_response(state.snapshot(ctr.clock.now())["faults"])
 
     @routes.post("/{region}/tokens/revoke")
     async def revoke_tokens(request: web.Request) -> web.Response:
         """A new signing key: every access token issued so far gets 401 (ctr-api.md: 401 on a valid JWT)."""
-        ctr.region_state(region(request)).authority.rotate()
+        ctr.region_state(region_param(request)).authority.rotate()
         return web.json_response({"revoked": True})
 
     app.add_routes(routes)

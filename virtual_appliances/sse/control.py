@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..common.http import json_error, json_object
-from ..common.regions import REGIONS
+from ..common.http import json_error, json_object, region_param
 
 if TYPE_CHECKING:
     from .cloud import SSECloud
@@ -22,12 +21,6 @@ FAULT_FIELDS = ("device_api_status", "admin_api_status")
 def control_app(cloud: SSECloud) -> web.Application:
     app = web.Application()
     routes = web.RouteTableDef()
-
-    def region(request: web.Request) -> str:
-        key = request.match_info["region"]
-        if key not in REGIONS:
-            raise json_error(404, f"no region {key!r}; regions: {', '.join(REGIONS)}")
-        return key
 
     @routes.get("")
     @routes.get("/")
@@ -53,16 +46,16 @@ def control_app(cloud: SSECloud) -> web.Application:
 
     @routes.get("/{region}")
     async def show(request: web.Request) -> web.Response:
-        return web.json_response(cloud.region_state(region(request)).snapshot(cloud.clock.now()))
+        return web.json_response(cloud.region_state(region_param(request)).snapshot(cloud.clock.now()))
 
     @routes.post("/{region}/tokens/expire")
     async def expire_tokens(request: web.Request) -> web.Response:
-        count = cloud.region_state(region(request)).expire_tokens(cloud.clock.now())
+        count = cloud.region_state(region_param(request)).expire_tokens(cloud.clock.now())
         return web.json_response({"expired": count})
 
     @routes.post("/{region}/threat-response")
     async def threat_response(request: web.Request) -> web.Response:
-        key = region(request)
+        key = region_param(request)
         body = await json_object(request)
         if not isinstance(body.get("enabled"), bool):
             raise json_error(400, "enabled must be true or false", field="enabled")
@@ -71,7 +64,7 @@ def control_app(cloud: SSECloud) -> web.Application:
 
     @routes.post("/{region}/faults")
     async def set_faults(request: web.Request) -> web.Response:
-        state = cloud.region_state(region(request))
+        state = cloud.region_state(region_param(request))
         body = await json_object(request)
         unknown = sorted(set(body) - set(FAULT_FIELDS))
         if unknown:
@@ -82,7 +75,7 @@ def control_app(cloud: SSECloud) -> web.Application:
 
     @routes.delete("/{region}/faults")
     async def clear_faults(request: web.Request) -> web.Response:
-        state = cloud.region_state(region(request))
+        state = cloud.region_state(region_param(request))
         state.faults.clear()
         return web.json_response(state.snapshot(cloud.clock.now())["faults"])
 
