@@ -228,23 +228,24 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 # ---- tags -> markers ----------------------------------------------------------------------------------
-@pytest.hookimpl(optionalhook=True)
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # before pytest-bdd's default (firstresult hook)
 def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool:
     config = _CONFIGS[-1] if _CONFIGS else None  # the session importing the scenario module
+
+    def register(name: str) -> None:
+        if config is not None and not _is_registered(config, name):
+            config.addinivalue_line("markers", f"{name}: Gherkin area tag @{name}")
+
     try:
-        marks = tags.marks_for_tag(tag, lambda name: _is_registered(config, name))
+        marks = tags.marks_for_tag(tag, register)
     except tags.TagError as exc:
         marks = [getattr(pytest.mark, tags.TAG_ERROR_MARK)(str(exc))]
     for mark in marks:
-        if config is not None and not _is_registered(config, mark.name):
-            config.addinivalue_line("markers", f"{mark.name}: Gherkin area tag @{mark.name}")
         mark(function)
     return True
 
 
-def _is_registered(config: pytest.Config | None, name: str) -> bool:
-    if config is None:
-        return False
+def _is_registered(config: pytest.Config, name: str) -> bool:
     return any(line.split(":")[0].split("(")[0].strip() == name for line in config.getini("markers"))
 
 
@@ -328,6 +329,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.excinfo is not None and report.failed:
         _shorten_lab_fault(item, call.excinfo, report, state)
     masking.mask_report(report, state.masker)
+    if report.when == "setup" and not report.passed:
+        from .report.unstarted import report_unstarted_scenario
+
+        report_unstarted_scenario(item, report, call.excinfo)
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)

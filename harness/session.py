@@ -64,6 +64,8 @@ class CtrlabSession:
         self.backend: Backend | None = None
         self.lab: Lab | None = None
         self.provision_error: str | None = None
+        self.provisioned: Testbed | None = None  # kept after release, for the report
+        self.backend_description: str | None = None
         self.lab_faults: list[str] = []
         self._undo: list[Callable[[], object]] = []
 
@@ -98,6 +100,7 @@ class CtrlabSession:
         if self.options.region and self.options.region != testbed.region:
             testbed = testbed.with_region(self.options.region)
         self.lab = Lab(testbed, self.options.backend, self.masker)
+        self.provisioned, self.backend_description = testbed, self.backend.describe()
         self.config.hook.pytest_ctrlab_lab_ready(lab=self.lab)
         return self.lab
 
@@ -122,9 +125,9 @@ class CtrlabSession:
             "pytest-bdd.version": _version("pytest-bdd"),
             "python.version": platform.python_version(),
         }
-        testbed = self.lab.testbed if self.lab is not None else self.preloaded
-        if self.backend is not None:
-            env["backend"] = self.backend.describe()
+        testbed = self.provisioned or self.preloaded
+        if self.backend_description:
+            env["backend"] = self.backend_description
         if testbed is not None:
             env["testbed"] = f"{testbed.name} ({testbed.source})"
             env["region"] = self.options.region or testbed.region

@@ -60,8 +60,8 @@ def readable(reason: str) -> str:
     return reason.replace("-", " ").replace("_", " ").strip()
 
 
-def marks_for_tag(tag: str, known_plain: Callable[[str], bool] = lambda name: False) -> list[pytest.MarkDecorator]:
-    """The markers a tag stands for; ``known_plain(name)`` says whether a plain tag is registered."""
+def marks_for_tag(tag: str, register: Callable[[str], None] = lambda name: None) -> list[pytest.MarkDecorator]:
+    """The markers a tag stands for; ``register(name)`` is called for an area tag before it is used."""
     name = tag.lstrip("@")
     scheme, colon, value = name.partition(":")
     if colon:
@@ -88,12 +88,13 @@ def marks_for_tag(tag: str, known_plain: Callable[[str], bool] = lambda name: Fa
         return [pytest.mark.allure_label(readable(value), label_type=scheme)]  # epic, story
     if name == "manual":
         raise TagError("tag @manual needs a reason: @manual:<what-must-be-set-up-by-hand>")
-    if name in FLAGS or name in SCHEMES or known_plain(name):
+    if name in FLAGS or name in SCHEMES:
         return [getattr(pytest.mark, name)]
     close = difflib.get_close_matches(name, [*FLAGS, *SCHEMES], n=1, cutoff=0.8)
     if close:
         raise TagError(f"unknown tag @{name}: did you mean @{close[0]}?")
-    return [getattr(pytest.mark, name)]  # an area tag; the caller registers it first
+    register(name)  # an area tag (@registration): registered, so --strict-markers and -m accept it
+    return [getattr(pytest.mark, name)]
 
 
 def is_scheme_name(name: str) -> bool:

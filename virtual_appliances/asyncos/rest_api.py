@@ -31,6 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..common.http import date_from_clock
 from ..common.redact import Redactor
 from . import messages as msg
 from .model import Appliance, Kind
@@ -283,6 +284,7 @@ def api_app(appliance: Appliance, redactor: Redactor, middlewares: Sequence = ()
     app = web.Application(middlewares=[*middlewares, fault_middleware(appliance, error_response),
                                        api.error_middleware])
     app.add_routes(api.routes())
+    date_from_clock(app, appliance.clock)
     return app
 
 

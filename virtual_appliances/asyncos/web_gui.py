@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from ..common.http import date_from_clock
 from . import messages as msg
 from .model import Appliance, ApplianceError, ApplianceSpec, Kind, RegState
 from .templates import pages as tpl
@@ -261,6 +262,7 @@ def gui_app(appliance: Appliance, middlewares: Sequence = ()) -> web.Application
     app = web.Application(middlewares=[*middlewares, fault_middleware(appliance, gui.fault_page),
                                        gui.session_middleware])
     app.add_routes(gui.routes())
+    date_from_clock(app, appliance.clock)
     return app
 
 

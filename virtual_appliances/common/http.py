@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from wsgiref.handlers import format_date_time
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
+from .clock import SimClock
 from .regions import REGIONS
 
 
@@ -34,3 +36,13 @@ def region_param(request: web.Request) -> str:
     if key not in REGIONS:
         raise json_error(404, f"no region {key!r}; regions: {', '.join(REGIONS)}")
     return key
+
+
+def date_from_clock(app: web.Application, clock: SimClock) -> None:
+    """Stamp every response's ``Date`` header with the simulated clock: it is the appliance's own clock,
+    the one its message tracking and commit timestamps use, and clients align their queries to it."""
+
+    async def stamp(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers[hdrs.DATE] = format_date_time(clock.now().timestamp())
+
+    app.on_response_prepare.append(stamp)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -70,9 +71,10 @@ def wait_until(check: Callable[[], T], deadline_s: float, interval_s: float, wha
         value = check()
         if value:
             return value
-        if time.monotonic() >= end:
+        left = end - time.monotonic()
+        if left <= 0:
             raise AssertionError(f"waited {deadline_s:.1f}s for {what}")
-        time.sleep(interval_s)
+        threading.Event().wait(min(interval_s, left))  # the poll interval, never past the deadline
 
 
 class Lab:
