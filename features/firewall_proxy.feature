@@ -30,7 +30,7 @@ Feature: Firewall and proxy between the appliance and the cloud
     Examples: Europe
       | server | region | fqdn                     | action |
       | EUROPE | eu     | api.eu.sse.itd.cisco.com | reject |
-      | EUROPE | eu     | est.sco.cisco.com        | drop   |
+      | EUROPE | eu     | est.sco.cisco.com        | reject |
 
   @req:PRE-3 @manual:firewall-rule-on-the-lab-firewall
   Scenario Outline: Blocking another region's FQDN does not affect registration in "<region>"

@@ -171,34 +171,38 @@ def scan_features(root: Path) -> list[TaggedScenario]:
     """
     found: list[TaggedScenario] = []
     for path in sorted(root.rglob("*.feature")):
-        pending: list[str] = []
-        feature_ids: list[str] = []
-        current: dict | None = None
+        found += _scan_file(path, str(path.relative_to(root)))
+    return found
 
-        def close() -> None:
-            if current is not None:
-                found.append(TaggedScenario(current["feature"], current["line"], current["name"],
-                                            tuple(dict.fromkeys(current["ids"]))))
 
-        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            line = raw.strip()
-            if line.startswith("@"):
-                pending += requirement_tags(line.split())
-                continue
-            keyword = line.split(":", 1)[0] if ":" in line else ""
-            if keyword == "Feature":
-                feature_ids, pending = pending, []
-            elif keyword in ("Scenario", "Scenario Outline", "Scenario Template", "Example"):
-                close()
-                current = {"feature": str(path.relative_to(root)), "line": number, "name": line.split(":", 1)[1].strip(),
-                           "ids": [*feature_ids, *pending]}
-                pending = []
-            elif keyword in ("Examples", "Scenarios") and current is not None:
-                current["ids"] += pending
-                pending = []
-            elif line and not line.startswith("#"):
-                pending = [] if keyword in ("Rule", "Background") else pending
-        close()
+def _scan_file(path: Path, name: str) -> list[TaggedScenario]:
+    found: list[TaggedScenario] = []
+    pending: list[str] = []
+    feature_ids: list[str] = []
+    current: tuple[int, str, list[str]] | None = None  # line, scenario name, IDs
+
+    def close(scenario: tuple[int, str, list[str]] | None) -> None:
+        if scenario is not None:
+            found.append(TaggedScenario(name, scenario[0], scenario[1], tuple(dict.fromkeys(scenario[2]))))
+
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if line.startswith("@"):
+            pending += requirement_tags(line.split())
+            continue
+        keyword = line.split(":", 1)[0] if ":" in line else ""
+        if keyword == "Feature":
+            feature_ids, pending = pending, []
+        elif keyword in ("Scenario", "Scenario Outline", "Scenario Template", "Example"):
+            close(current)
+            current = (number, line.split(":", 1)[1].strip(), [*feature_ids, *pending])
+            pending = []
+        elif keyword in ("Examples", "Scenarios") and current is not None:
+            current[2].extend(pending)  # tags on an Examples table apply to its rows
+            pending = []
+        elif keyword in ("Rule", "Background"):
+            pending = []
+    close(current)
     return found
 
 

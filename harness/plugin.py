@@ -275,13 +275,18 @@ def _map_raw_tags(item: pytest.Item) -> None:
 
 
 def _scenario_name(item: pytest.Item) -> str:
-    doc = getattr(getattr(item, "obj", None), "__doc__", None)  # pytest-bdd: "<feature>: <scenario>"
-    return f"{item.nodeid} ({doc})" if doc else item.nodeid
+    from .report.unstarted import scenario_template
+
+    template = scenario_template(item)
+    if template is None:
+        return item.nodeid
+    return f"{template.feature.rel_filename}: scenario {template.name!r}"
 
 
 def _requirement_ids(item: pytest.Item) -> list[str]:
-    ids = [str(a) for m in item.iter_markers("req") for a in m.args]
-    return list(dict.fromkeys(ids))
+    # Gherkin tags reach pytest as a set: sort, so reports do not change from run to run.
+    ids = {str(a) for m in item.iter_markers("req") for a in m.args}
+    return sorted(ids, key=lambda rid: (rid.split("-")[0], int(rid.split("-")[1]) if rid[-1].isdigit() else 0))
 
 
 def _add_allure_labels(item: pytest.Item, url_pattern: str) -> None:
@@ -309,7 +314,9 @@ def _catalogue_groups(ids: list[str]) -> list[str]:
     except Exception:  # a missing or broken catalogue must not break collection
         return []
     groups = [catalogue.groups.get(catalogue[rid].group, "") for rid in ids if rid in catalogue]
-    return [g[:1].upper() + g[1:] for g in dict.fromkeys(groups) if g]
+    # "troubleshooting cases (each: ...)" -> "Troubleshooting cases": an epic is a heading, not a sentence.
+    titles = [g.split(" (")[0] for g in groups if g]
+    return [t[:1].upper() + t[1:] for t in dict.fromkeys(titles)]
 
 
 # ---- per-test reporting: one-line lab faults, masked reports --------------------------------------------

@@ -127,7 +127,8 @@ def within_deadline_field_and_button(world: World, deadline: str, field: str, bu
 @then(sentence(rf"within the {DEADLINE} deadline the page shows the status {{status}}"))
 def within_deadline_status(world: World, deadline: str, status: str) -> None:
     expected = unq(status)
-    state = world.wait_state(deadline, lambda s: search(expected, s.status, world.values),
+    # A failed registration is final: no need to wait out the deadline for a status that cannot come.
+    state = world.wait_state(deadline, lambda s: search(expected, s.status, world.values) or s.failed,
                              f'the status "{world.text(expected)}"')
     world.check(search(expected, state.status, world.values), world.text(expected), state.status, "Status:")
 

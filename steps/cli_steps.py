@@ -7,6 +7,8 @@ import re
 
 from pytest_bdd import step, then
 
+from harness.appliance import Secret
+
 from .expect import contains
 from .placeholders import full_match, search
 from .text import sentence, table_rows, unq
@@ -37,7 +39,8 @@ def run_and_answer(world: World, command: str, datatable: list[list[str]]) -> No
     """Rows ``| question | answer |``: each answer is typed at the next sub-prompt; each question is
     text the document shows before that prompt, checked against the dialog afterwards."""
     rows = table_rows(datatable)
-    answers = [world.text(r[-1]) for r in rows]
+    # A registration token typed as an answer is a secret: it never reaches the transcript.
+    answers = [Secret(a) if a in world.tokens else a for a in (world.text(r[-1]) for r in rows)]
     run = world.run_cli(world.text(unq(command)), answers)
     for row in rows:
         question = world.text(row[0]) if len(row) > 1 else ""

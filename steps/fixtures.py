@@ -26,8 +26,9 @@ def _optional_fixture(request: pytest.FixtureRequest, name: str) -> object | Non
 
 @pytest.fixture(scope="session")
 def ctrlab_access(request: pytest.FixtureRequest) -> Iterator[LabAccess]:
-    testbed = request.getfixturevalue("testbed")
-    access = LabAccess(testbed, _optional_fixture(request, "sim_control"))  # type: ignore[arg-type]
+    """Built on the plugin's ``lab`` (the provisioned testbed) and ``sim_control`` (None on real gear)."""
+    lab = request.getfixturevalue("lab")
+    access = LabAccess(lab.testbed, _optional_fixture(request, "sim_control"), lab=lab)  # type: ignore[arg-type]
     yield access
     access.close()
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pytest_bdd import step, then
 
 from harness.appliance import Page
-from harness.appliance.page import norm
 from harness.appliance.gui import tracking_rows
+from harness.appliance.page import norm
 
 from .placeholders import full_match, search
 from .text import DEADLINE, sentence, table_column, table_dict, unq

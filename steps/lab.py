@@ -12,6 +12,7 @@ set-ups a real lab needs a person for) says so with a pytest skip naming the man
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -37,6 +38,8 @@ class SimControl(Protocol):
     def get(self, path: str, **kwargs: Any) -> Any: ...
 
     def post(self, path: str, json: Any = None, **kwargs: Any) -> Any: ...
+
+    def delete(self, path: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,8 @@ def devices_of(data: Mapping[str, Any]) -> list[Device]:
 class LabAccess:
     """Session-wide: drivers per device (SSH sessions are reused across scenarios), clients per region."""
 
-    def __init__(self, testbed: Any, sim_control: SimControl | None = None) -> None:
+    def __init__(self, testbed: Any, sim_control: SimControl | None = None, lab: Any = None) -> None:
+        self.harness_lab = lab  # harness.lab.Lab: session resources and run-time secret masking
         self.data = testbed_dict(testbed)
         self.devices = {d.name: d for d in devices_of(self.data)}
         self.sim = sim_control
@@ -162,6 +166,10 @@ class LabAccess:
         self.leased: set[str] = set()
         # Known state of SSE Cloud Services per region, so a scenario does not re-enable it every time.
         self.tr_enabled: dict[str, bool] = {}
+        # Devices whose SSE records may need cleaning (a scenario got a token for them): skipping the
+        # SSE round trips for the others keeps the known-state step cheap.
+        self.sse_dirty: set[str] = set()
+        self.cloud_url: dict[str, str] = {}  # Network > Cloud Service Settings, once found by its labels
 
     # ---- leasing ------------------------------------------------------------------------------------
     @contextmanager
@@ -181,6 +189,11 @@ class LabAccess:
                 self.leased.discard(device.name)
 
     # ---- drivers ------------------------------------------------------------------------------------
+    def mask(self, *secrets: str | None) -> None:
+        """Run-time secrets (tokens, client secrets) never reach a report, a log or the terminal."""
+        if self.harness_lab is not None:
+            self.harness_lab.mask(*secrets)
+
     def cli(self, device: Device) -> AsyncOSCli:
         if device.name not in self._cli:
             host, port = device.endpoint("cli")
@@ -235,10 +248,8 @@ class LabAccess:
     def close(self) -> None:
         for group in (self._cli, self._gui, self._rest, self._sse, self._ctr):
             for driver in group.values():
-                try:
-                    driver.close()
-                except (DriverError, OSError, RuntimeError):
-                    pass  # closing at session end: nothing left to report to
+                with contextlib.suppress(DriverError, OSError, RuntimeError):
+                    driver.close()  # closing at session end: nothing left to report to
             group.clear()
 
     # ---- control plane (simulators only) ------------------------------------------------------------
@@ -251,6 +262,8 @@ class LabAccess:
             raise LookupError("no simulator control plane on this testbed")
         if method == "GET":
             return self.sim.get(path)
+        if method == "DELETE":
+            return self.sim.delete(path)
         return self.sim.post(path, json=body) if body is not None else self.sim.post(path)
 
     def advance_clock(self, sim_seconds: float) -> None:
@@ -260,7 +273,7 @@ class LabAccess:
 
     # ---- polling ------------------------------------------------------------------------------------
     def poll(self, deadline: str, probe: Callable[[], T], done: Callable[[T], bool], what: str,
-             sim_step: float = 60.0) -> T:
+             sim_step: float = 60.0, settle: float = 0.0) -> T:
         """Call ``probe`` until ``done(result)``, within the testbed's ``deadline``.
 
         No fixed sleeps: each wait is the testbed's poll interval, bounded by the deadline. On a
@@ -270,13 +283,18 @@ class LabAccess:
         seconds = self.deadlines.of(deadline)
         interval = max(0.01, self.deadlines.poll_interval)
         end = time.monotonic() + seconds
+        # "Navigate back to this page after some time": let ``settle`` simulated seconds pass first.
+        self.advance_clock(settle)
         last = probe()
         while not done(last):
             left = end - time.monotonic()
             if left <= 0:
                 raise TimedOut(what, seconds, last)
             self.advance_clock(sim_step)
-            threading.Event().wait(min(interval, left))  # the poll interval, never past the deadline
+            # With the clock moved, the simulated wait has happened; a short real pause lets the lab's
+            # own work (connector exchanges) progress without spinning.
+            pause = min(interval, 0.02) if self.sim is not None and sim_step else interval
+            threading.Event().wait(min(pause, left))  # bounded by the deadline, never a fixed sleep
             last = probe()
         return last
 

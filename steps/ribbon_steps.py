@@ -31,10 +31,10 @@ def _create_client(world: World, scopes: list[str], region: str | None = None) -
                        + ", ".join(scopes))
     made = world.lab.control("POST", f"/_sim/ctr/{region}/clients", {"scopes": scopes, "name": "ctrlab ribbon"})
     client_id, secret = str(made["client_id"]), str(made["client_secret"])
+    world.lab.mask(secret)
     world.ribbon.update(client_id=client_id, client_secret=secret, client_region=region)
     world.on_teardown("delete the ribbon API client",
-                      lambda: world.lab.sim.delete(f"/_sim/ctr/{region}/clients/{client_id}")  # type: ignore[union-attr]
-                      if hasattr(world.lab.sim, "delete") else None)
+                      lambda: world.lab.control("DELETE", f"/_sim/ctr/{region}/clients/{client_id}"))
 
 
 @given("a Threat Response API client with the ribbon scopes")

@@ -33,6 +33,7 @@ from .lab import (
 from .placeholders import resolve
 
 ROLLBACK_QUESTION = r"save the current configuration for rollback"
+FEW_MINUTES = 180.0  # simulated seconds: the documents' "wait a few minutes" (ENA-4)
 TOKEN_PROMPT = "Enter a registration token key"
 EMAIL_MODULE_TITLE = {"esa": "Email Security Appliance", "gateway": "Email Security Appliance", "sma": "SMA Email"}
 # Module settings of the Add New Module form (VER-3), by their labels.
@@ -145,7 +146,9 @@ class World:
     # ---- reading the appliance ----------------------------------------------------------------------
     def cloud_state(self) -> CloudState:
         """Network > Cloud Service Settings, read from the GUI (the page the documents show)."""
-        page = self.gui.navigate("Network", "Cloud Service Settings")
+        url = self.lab.cloud_url.get(self.device.name)
+        page = self.gui.open(url) if url else self.gui.navigate("Network", "Cloud Service Settings")
+        self.lab.cloud_url.setdefault(self.device.name, page.url)
         self.page_fresh = True
         return self.cloud_state_of(page)
 
@@ -162,9 +165,10 @@ class World:
                           token_field=token_field, deregister_button=page.button("Deregister") is not None,
                           text=page.text)
 
-    def wait_state(self, deadline: str, done: Callable[[CloudState], bool], what: str) -> CloudState:
+    def wait_state(self, deadline: str, done: Callable[[CloudState], bool], what: str,
+                   settle: float = 0.0) -> CloudState:
         try:
-            return self.lab.poll(deadline, self.cloud_state, done, what)
+            return self.lab.poll(deadline, self.cloud_state, done, what, settle=settle)
         except TimedOut as exc:
             last = exc.last.describe() if isinstance(exc.last, CloudState) else exc.last
             self.check(False, what, f"after the {deadline} deadline ({self.lab.deadlines.of(deadline):.0f}s): {last}",
@@ -188,9 +192,16 @@ class World:
         is deleted in the SSE portal (admin API) and the appliance is reset through the control plane.
         """
         if self.lab.has_control:
-            self.lab.control("POST", f"/_sim/appliances/{self.device.name}/reset")
+            path = f"/_sim/appliances/{self.device.name}"
+            faults = {k: v for k, v in ((self.lab.control("GET", path) or {}).get("faults") or {}).items() if v}
+            self.lab.control("POST", f"{path}/reset")
+            if faults:
+                # The reset is a speed-up of the protocol path, which would not touch injected faults:
+                # whatever the lab engineer injected stays in force.
+                self.lab.control("POST", f"{path}/faults", faults)
             self.gui.page = None  # the page read before the reset is stale
-            self.forget_sse_records()
+            if self.device.name in self.lab.sse_dirty:
+                self.forget_sse_records()
             return
         state = self.cloud_state()
         if state.in_progress:
@@ -215,6 +226,7 @@ class World:
                 except ApiError as exc:
                     if exc.status != 404:
                         raise
+        self.lab.sse_dirty.discard(self.device.name)
 
     def _gui_has_pending(self) -> bool:
         page = self.gui.open("")
@@ -252,7 +264,9 @@ class World:
 
     def wait_ready(self) -> CloudState:
         """ENA-4: "after a few minutes a Registration Token field and a Register button appear"."""
-        return self.wait_state("cloud_ready", lambda s: s.token_field, "a Registration Token field and Register button")
+        # "after a few minutes": three simulated minutes pass before the first look.
+        return self.wait_state("cloud_ready", lambda s: s.token_field, "a Registration Token field and Register button",
+                               settle=FEW_MINUTES)
 
     def waiting_for_token(self, server: str | None = None) -> None:
         self.ensure_threat_response_in_sse()
@@ -262,10 +276,14 @@ class World:
         if state.enabled.lower() == "enabled" and server:
             self.switch_server(server, "CLI")
         elif state.enabled.lower() != "enabled":
-            self.cli.exec(["threatresponseconfig enable"]
-                          + ([f"cloudserviceconfig settrs {server.upper()}"] if server else [])
-                          + ['commit "ctrlab: enable Threat Response"'], check=True)
-        self.wait_ready()
+            result = self.cli.exec(["threatresponseconfig enable"]
+                                   + ([f"cloudserviceconfig settrs {server.upper()}"] if server else [])
+                                   + ['commit "ctrlab: enable Threat Response"'])
+            self.check("Changes committed:" in result.output, "threatresponseconfig enable, then commit: "
+                       '"Changes committed: <date>"', result.output, "set-up: enabling Threat Response (CLI batch)")
+        state = self.wait_ready()
+        self.check(state.token_field, "a Registration Token field and a Register button", state.describe(),
+                   "set-up: the appliance waits for a registration token")
 
     def new_token(self, region: str, expiration: str = "1h") -> str:
         token = self.sse(region).token(expiration)
@@ -273,6 +291,8 @@ class World:
         return token
 
     def remember_token(self, token: str) -> None:
+        self.lab.mask(token)
+        self.lab.sse_dirty.add(self.device.name)  # a registration may follow: SSE may list the device
         self.tokens.append(token)
         self.values["token"] = token
 
@@ -331,10 +351,14 @@ class World:
         """Change the Threat Response server and commit (ENA-2 edit form / REG-4 SETTRS)."""
         if interface.upper() == "GUI":
             self.gui.edit_cloud_settings(enable=True, server=SERVER_LABEL[server.upper()])
-            self.gui.commit_changes("ctrlab: switch server")
+            page = self.gui.commit_changes("ctrlab: switch server")
+            self.page_fresh = True
+            self.check(page.has_text("Your changes have been committed"),
+                       "Success — Your changes have been committed.", page.text[:800], "Commit Changes")
         else:
             self.choose_server_cli(server)
-            self.run_cli("commit", ["ctrlab: switch server"])
+            out = self.run_cli("commit", ["ctrlab: switch server"]).output
+            self.check("Changes committed:" in out, "Changes committed: <date>", out, "commit")
 
     def run_cli(self, command: str, answers: list[str] | None = None) -> CliRun:
         """Run a command, answering its questions in order; the appliance's refusal is an observation."""
@@ -350,11 +374,17 @@ class World:
 
     # ---- SSE and Threat Response --------------------------------------------------------------------
     def sse_entries(self, region: str) -> list[dict[str, Any]]:
-        return [d for d in self.sse(region).devices(search=self.device.hostname) if d.get("name") == self.device.hostname]
+        name = self.device.hostname
+        return [d for d in self.sse(region).devices(search=name) if d.get("name") == name]
 
     def email_module_type(self, title: str | None = None, region: str | None = None) -> dict[str, Any]:
         title = title or EMAIL_MODULE_TITLE.get(self.device.kind, "Email Security Appliance")
-        types = self.ctr(region).module_types()
+        try:
+            types = self.ctr(region).module_types()
+        except ApiError as exc:
+            self.check(False, f'Threat Response lists its available modules, "{title}" among them', exc,
+                       "Settings > Modules > Available Modules")
+            raise
         found = next((t for t in types if t.get("title") == title), None)
         self.check(found is not None, f'an "{title}" module type in Threat Response',
                    [t.get("title") for t in types], "module type missing")

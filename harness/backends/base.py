@@ -28,6 +28,7 @@ class BackendOptions:
     reports_dir: Path = Path("reports")  # sim: where the lab's log goes (sim-lab.log)
     project_root: Path | None = None  # sim: put on PYTHONPATH, so a source checkout works uninstalled
     start_timeout: float = 60.0  # sim: real seconds for the lab to write its testbed and answer health
+    stop_timeout: float = 15.0  # sim: real seconds between SIGINT and SIGKILL at teardown
     extra_args: tuple[str, ...] = ()  # sim: passed through to python -m virtual_appliances.lab
     environ: dict[str, str] | None = field(default=None, hash=False)  # for %ENV{...}; None: os.environ
 

@@ -4,7 +4,8 @@ The harness never imports ``virtual_appliances``: it runs the lab as a separate 
 testbed file the lab writes once every endpoint listens (written atomically, so its appearance means
 "ready"), checks the control plane's ``/_sim/health``, and from then on reaches the lab only over its
 protocols. The lab runs in its own process group: a Ctrl-C in the terminal reaches pytest, which tears
-the lab down in order (SIGINT, a bounded wait, then SIGKILL).
+the lab down in order (SIGINT, a bounded wait, then SIGKILL). Its output goes to
+``reports/sim-lab.log``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ LAB_MODULE = "virtual_appliances.lab"
 LOG_NAME = "sim-lab.log"
 POLL_WAIT_S = 0.05  # how long each wait for the testbed file lasts (returns early if the lab exits)
 HEALTH_TIMEOUT = (2.0, 5.0)  # (connect, read) seconds of one /_sim/health request
-STOP_GRACE_S = 15.0  # SIGINT -> this long for a clean stop -> SIGKILL
 LOG_TAIL_CHARS = 3000
 
 
@@ -164,7 +164,7 @@ class SimBackend(Backend):
         if process is not None and process.poll() is None:
             self._signal(process, signal.SIGINT)
             try:
-                process.wait(timeout=STOP_GRACE_S)
+                process.wait(timeout=self.options.stop_timeout)
             except subprocess.TimeoutExpired:
                 self._signal(process, signal.SIGKILL)
                 with contextlib.suppress(subprocess.TimeoutExpired):

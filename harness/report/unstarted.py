@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 
-def _scenario_template(item: pytest.Item) -> Any | None:
+def scenario_template(item: pytest.Item) -> Any | None:
     try:
         from pytest_bdd.scenario import scenario_wrapper_template_registry
     except ImportError:
@@ -39,7 +39,7 @@ def allure_recording() -> bool:
 def report_unstarted_scenario(item: pytest.Item, report: pytest.TestReport,
                               excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:
     """Write an Allure result for a scenario whose set-up skipped or failed; False if not applicable."""
-    template = _scenario_template(item)
+    template = scenario_template(item)
     if template is None or not allure_recording():
         return False
     import allure_commons
@@ -60,8 +60,12 @@ def report_unstarted_scenario(item: pytest.Item, report: pytest.TestReport,
     feature = template.feature
     full_name = f"{os.path.normpath(feature.rel_filename)}:{template.name}"
     outline, pytest_params = get_outline_params(item), get_pytest_params(item)
-    result = TestResult(uuid=uuid4(), name=template.name, fullName=full_name, testCaseId=md5(full_name),
-                        start=now(), stop=now())
+    try:
+        name = template.render(outline).name  # "<variant>" filled in, as the listener names outline examples
+    except Exception:
+        name = template.name
+    result = TestResult(uuid=uuid4(), name=name, fullName=full_name, testCaseId=md5(full_name), start=now(),
+                        stop=now())
     result.titlePath = [*os.path.normpath(feature.rel_filename).split(os.sep)[:-1], feature.name]
     result.parameters = convert_params(outline, pytest_params)
     result.historyId = get_history_id(result.testCaseId, result.parameters, {**pytest_params, **outline})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -136,6 +137,8 @@ def _message(err: Mapping[str, Any], hidden: set[str]) -> tuple[str, str]:
         return path, f"must be one of {ctx.get('expected', '?')} (got {got})"
     if kind in ("value_error", "assertion_error"):
         text = str(ctx.get("error") or err.get("msg", ""))
+        if "value hidden" in got:  # our validators quote the value: not when it is a secret
+            text = re.sub(r" \(got .*\)$", " (value hidden)", text)
         return path, (f"name {got}: {text}" if is_key else text)
     if kind == "too_short" and isinstance(err.get("input"), dict):
         return path, "must not be empty"
@@ -148,9 +151,15 @@ def _message(err: Mapping[str, Any], hidden: set[str]) -> tuple[str, str]:
 
 
 def validation_problems(exc: ValidationError, hidden: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    found = [_message(err, set(hidden)) for err in exc.errors(include_url=False)]
+    # A bad testbed.credentials value is inherited by every device: report it once, where it was written.
+    inherited = {(path.removeprefix("testbed."), message) for path, message in found
+                 if path.startswith("testbed.credentials.")}
     out: list[str] = []
-    for err in exc.errors(include_url=False):
-        path, message = _message(err, set(hidden))
+    for path, message in found:
+        parts = path.split(".", 2)
+        if parts[0] == "devices" and len(parts) == 3 and (parts[2], message) in inherited:
+            continue
         line = f"{path}: {message}"
         if line not in out:
             out.append(line)

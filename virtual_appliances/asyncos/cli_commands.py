@@ -141,6 +141,15 @@ class CliSession:
     def close(self) -> None:
         self.closed = True
 
+    def record(self, text: str, ok: bool) -> str:
+        """Output of a command run outside the dialogs (the network tools of net_commands), laid out like
+        any other command's output."""
+        self.commands += 1
+        self._spoke = False
+        self.say(text)
+        self._done(ok)
+        return self._flush()
+
     # ---- the state machine --------------------------------------------------------------------
     def _start(self, line: str) -> None:
         line = line.strip()

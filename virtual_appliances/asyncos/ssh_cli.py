@@ -21,6 +21,7 @@ from functools import partial
 
 import asyncssh
 
+from . import net_commands
 from .cli_commands import CliSession, split_batch
 from .model import Appliance
 
@@ -110,7 +111,12 @@ async def _converse(process: asyncssh.SSHServerProcess, session: CliSession, bat
         line = await _next_line(process, session, batch)
         if line is None:
             break  # end of input, or the batch is done
-        reply = session.feed(line)
+        if not session.in_dialog and net_commands.is_net_command(line):
+            # dig / nslookup / telnet really query the lab resolver and connect through the netlab
+            ok, text = await net_commands.run_line(line, net_commands.Vantage.of(session.appliance))
+            reply = session.record(text, ok)
+        else:
+            reply = session.feed(line)
         await _latency(session.appliance)
         if server.drop_due(session):
             _write(process, reply)  # the command's output, then the connection is gone before the prompt

@@ -1,0 +1,118 @@
+"""``ctrlab testbed validate|schema`` and ``ctrlab sim up``; the JSON schema matches the model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from harness import cli
+from harness.testbed import json_schema
+
+from .support import DOCS_ENV, docs_example_text, sample_testbed
+
+
+def test_validate_ok(tb_file: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tb_file()
+    assert cli.main(["testbed", "validate", str(path)]) == 0
+    assert capsys.readouterr().out == f"{path}: ok (1 device, region nam)\n"
+
+
+def test_validate_counts_devices_and_names_the_region(tb_file: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    data = sample_testbed()
+    data["devices"]["esa2"] = data["devices"]["esa1"]
+    data["cloud"]["sse"]["eu"] = {"token": "eu-token"}
+    data["cloud"]["region"] = "eu"
+    assert cli.main(["testbed", "validate", str(tb_file(data))]) == 0
+    assert capsys.readouterr().out.endswith(": ok (2 devices, region eu)\n")
+
+
+def test_validate_errors_exit_1_without_traceback(tb_file: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tb_file()
+    data = sample_testbed()
+    data["devices"]["esa1"]["connections"]["cli"]["port"] = "abc"
+    bad = tb_file(data, name="bad.yaml")
+    assert cli.main(["testbed", "validate", str(good), str(bad)]) == 1
+    out, err = capsys.readouterr()
+    assert out == f"{good}: ok (1 device, region nam)\n"
+    assert err == f"{bad}: devices.esa1.connections.cli.port: must be an integer between 1 and 65535 (got 'abc')\n"
+
+
+def test_validate_as_a_console_script(tb_file: Any) -> None:
+    data = sample_testbed()
+    data["testbed"]["credentials"]["default"]["password"] = "%ENV{CTRLAB_CLI_TEST_PW}"
+    path = tb_file(data)
+    env = {k: v for k, v in os.environ.items() if k != "CTRLAB_CLI_TEST_PW"}
+    done = subprocess.run([sys.executable, "-m", "harness.cli", "testbed", "validate", str(path)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"{path}: testbed.credentials.default.password: environment variable CTRLAB_CLI_TEST_PW "
+                           "is not set\n")
+
+
+def test_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["testbed", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "ctrlab testbed"
+    assert set(schema["required"]) == {"devices", "cloud"}
+    assert {"testbed", "devices", "cloud", "network", "deadlines", "deviations"} <= set(schema["properties"])
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_schema_accepts_the_documented_example_and_env_markup() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    document = yaml.safe_load(docs_example_text())
+    document["devices"]["esa1"]["connections"]["cli"]["port"] = "%ENV{SSH_PORT}"  # markup, as editors see it
+    assert not list(validator.iter_errors(document))
+
+
+def test_schema_rejects_what_the_loader_rejects() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    data = sample_testbed()
+    data["devices"]["esa1"]["kind"] = "wsa"
+    data["devices"]["esa1"]["hostnme"] = "typo"
+    data["devices"]["esa1"]["connections"]["cli"]["port"] = 0
+    messages = " ".join(e.message for e in validator.iter_errors(data))
+    assert "'wsa' is not one of" in messages and "hostnme" in messages and "0" in messages
+    assert DOCS_ENV  # the same example loads with the environment (test_testbed)
+
+
+def test_sim_up_execs_the_lab_in_the_foreground(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, list[str]]] = []
+
+    def fake_execv(path: str, argv: list[str]) -> None:
+        calls.append((path, argv))
+        raise SystemExit(0)  # execv does not return
+
+    monkeypatch.setattr(os, "execv", fake_execv)
+    with pytest.raises(SystemExit):
+        cli.main(["sim", "up", "--appliances", "3", "--testbed-out", "tb.yaml", "--speed", "100"])
+    assert calls == [(sys.executable, [sys.executable, "-m", "virtual_appliances.lab", "--appliances", "3",
+                                       "--testbed-out", "tb.yaml", "--speed", "100"])]
+
+
+def test_unknown_arguments_of_other_commands_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["testbed", "schema", "--bogus"])
+    assert info.value.code == 2 and "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_every_command_group_is_one_function() -> None:
+    parser = cli.build_parser()
+    groups = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert set(groups) == {"sim", "testbed"} and len(cli.COMMANDS) == 2
+
+
+def test_console_script_is_installed() -> None:
+    from importlib.metadata import entry_points
+
+    scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
+    assert scripts.get("ctrlab") == "harness.cli:main"
+    assert Path(sys.executable).exists()
