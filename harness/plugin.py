@@ -81,7 +81,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
 
     from .backends import BackendError
-    from .testbed import TestbedError
 
     if options.backend == "sim" and options.testbed is not None:
         _abort(state, "--testbed describes an existing lab, which the sim backend does not use: drop --backend sim "
@@ -90,15 +89,18 @@ def pytest_configure(config: pytest.Config) -> None:
         _abort(state, "--backend lab needs --testbed PATH (the testbed of the real gear; docs/testbed.md)")
     try:
         state.backend = state.make_backend()
-        if options.testbed is not None:  # fail at start, in one line, rather than in every scenario
-            from .testbed import load_testbed
+    except BackendError as exc:
+        _abort(state, str(exc))
+    if options.testbed is not None:  # fail at start, in one line, rather than in every scenario
+        from .testbed import TestbedError, load_testbed  # pydantic: only imported when a testbed is used
 
+        try:
             state.preloaded = load_testbed(options.testbed)
             state.masker.add(*state.preloaded.secrets())
             if options.region:
                 state.preloaded.with_region(options.region)
-    except (BackendError, TestbedError) as exc:
-        _abort(state, str(exc))
+        except TestbedError as exc:
+            _abort(state, str(exc))
 
 
 def _fixtures_module() -> Any:
@@ -150,12 +152,17 @@ def _write_report_files(config: pytest.Config, only_if_exists: bool = False) -> 
 
     results = _allure_dir(config)
     state = config.stash.get(SESSION_KEY, None)
-    if results is None or state is None or hasattr(config, "workerinput"):
+    if results is None or state is None or (only_if_exists and not results.is_dir()):
         return
-    if only_if_exists and not results.is_dir():
+    # With xdist the workers provision the labs: a worker that did writes what it ran against; the
+    # controller writes only what no worker could (categories, or the environment of an aborted run).
+    is_worker = hasattr(config, "workerinput")
+    if is_worker and state.provisioned is None:
         return
     write_categories(results)
-    write_environment(results, state.environment(), state.masker)
+    env_file = results / "environment.properties"
+    if is_worker or state.provisioned is not None or state.provision_error or not env_file.exists():
+        write_environment(results, state.environment(), state.masker)
 
 
 # ---- session ------------------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ def no_cssm(world: World) -> None:
 def gateway_variant(world: World, variant: str) -> None:
     world.need_control(f"a content security gateway of the {unq(variant)} variant")
     _appliance(world, "spec", {"gateway_variant": unq(variant)})
+    world.on_teardown("the default gateway variant", lambda: _appliance(world, "spec", {"gateway_variant": "securex"}))
 
 
 def _remediation_profile(world: World, enabled: bool) -> None:

@@ -49,6 +49,7 @@ from .sse import SSECloud
 log = logging.getLogger("virtual_appliances.lab")
 
 HOST = "127.0.0.1"
+DEFAULT_MODELS = {Kind.ESA: "C100V", Kind.SMA: "M600V", Kind.GATEWAY: "C100V"}
 DEFAULT_SPEED = 600.0
 # Every scope a full ribbon client has (RIB-1) plus what the harness needs to verify devices.
 HARNESS_SCOPES = [
@@ -61,6 +62,8 @@ HARNESS_SCOPES = [
 class LabOptions:
     appliances: int = 1
     kind: str = "esa"
+    sma: int = 0  # SMAs added to the fleet besides the ``appliances`` of ``kind``
+    gateway: int = 0  # content security gateways added, alternating the two ENA-8 variants
     model: str = "C100V"
     version: str = "13.0.0-392"
     region: str = "nam"
@@ -109,19 +112,32 @@ class Lab:
             https_port=self.netlab.https_port, api_host=HOST))
         host_key = asyncssh.generate_private_key("ssh-ed25519")
         gui_tls = self.ca.server_context(HOST, "localhost")
-        await asyncio.gather(*(self._start_appliance(i, host_key, gui_tls)
-                               for i in range(1, self.options.appliances + 1)))
+        await asyncio.gather(*(self._start_appliance(spec, host_key, gui_tls) for spec in self.plan()))
         for region in REGIONS:
             self.ctr_clients[region] = self.ctr.create_client(region, HARNESS_SCOPES, name="ctrlab harness")
         await self._start_control()
 
-    async def _start_appliance(self, index: int, host_key: asyncssh.SSHKey, tls: Any) -> None:
-        kind = Kind(self.options.kind)
-        name = f"{kind.value}{index}"
+    def plan(self) -> list[ApplianceSpec]:
+        """The fleet: ``appliances`` of the main kind, then the extra SMAs and gateways."""
+        opts = self.options
+        main = Kind(opts.kind)
+        wanted = [(main, i, opts.model if main is Kind.ESA else DEFAULT_MODELS[main]) for i in
+                  range(1, opts.appliances + 1)]
+        offset = opts.appliances if main is Kind.SMA else 0
+        wanted += [(Kind.SMA, offset + i, DEFAULT_MODELS[Kind.SMA]) for i in range(1, opts.sma + 1)]
+        offset = opts.appliances if main is Kind.GATEWAY else 0
+        wanted += [(Kind.GATEWAY, offset + i, DEFAULT_MODELS[Kind.GATEWAY]) for i in range(1, opts.gateway + 1)]
+        return [
+            ApplianceSpec(name=f"{kind.value}{i}", hostname=f"{kind.value}{i}.lab.ctrlab.test", kind=kind,
+                          model=model, version=opts.version,
+                          gateway_variant="securex" if i % 2 else "cisco-cloud")
+            for kind, i, model in wanted
+        ]
+
+    async def _start_appliance(self, spec: ApplianceSpec, host_key: asyncssh.SSHKey, tls: Any) -> None:
+        name = spec.name
         password = secrets.token_urlsafe(12)
         self.redactor.add(password)
-        spec = ApplianceSpec(name=name, hostname=f"{name}.lab.ctrlab.test", kind=kind,
-                             model=self.options.model, version=self.options.version)
         appliance = Appliance(spec, self.clock, password)
         self.redactor.add(appliance.api_token)
         appliance.connector = self.connector
@@ -306,7 +322,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[LabOptions, Path]:
     parser = argparse.ArgumentParser(prog="ctrlab sim up", description=__doc__.split("\n\n")[0])
     parser.add_argument("--appliances", type=int, default=1, help="how many appliances (1-500)")
     parser.add_argument("--testbed-out", type=Path, required=True, help="where to write the testbed YAML")
-    parser.add_argument("--kind", choices=[k.value for k in Kind], default="esa")
+    parser.add_argument("--kind", choices=[k.value for k in Kind], default="esa",
+                        help="the kind of the --appliances (default esa)")
+    parser.add_argument("--sma", type=int, default=0, help="SMAs to add to the fleet")
+    parser.add_argument("--gateway", type=int, default=0,
+                        help="content security gateways to add (alternating the two ENA-8 variants)")
     parser.add_argument("--model", default="C100V")
     parser.add_argument("--version", dest="asyncos_version", default="13.0.0-392", help="AsyncOS version")
     parser.add_argument("--region", choices=sorted(REGIONS), default="nam", help="the testbed's region")
@@ -316,9 +336,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[LabOptions, Path]:
     args = parser.parse_args(argv)
     if not 1 <= args.appliances <= 500:
         parser.error("--appliances must be between 1 and 500")
+    if not (0 <= args.sma <= 100 and 0 <= args.gateway <= 100):
+        parser.error("--sma and --gateway must be between 0 and 100")
     if args.speed <= 0:
         parser.error("--speed must be > 0")
-    options = LabOptions(appliances=args.appliances, kind=args.kind, model=args.model,
+    options = LabOptions(appliances=args.appliances, kind=args.kind, sma=args.sma, gateway=args.gateway,
+                         model=args.model,
                          version=args.asyncos_version, region=args.region, speed=args.speed,
                          directory=args.dir, https_port=args.https_port)
     return options, args.testbed_out

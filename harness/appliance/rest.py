@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -82,6 +83,9 @@ class TrackingRecord:
                    host=str(a.get("hostName", "")), serial=str(a.get("serialNumber", "")), raw=dict(a))
 
 
+SKEW_MAX_AGE_S = 1.0
+
+
 class AsyncOSRest:
     def __init__(self, base_url: str, username: str, password: str, *, kind: str = "esa", name: str = "appliance",
                  verify: bool | str = True, timeout: Timeout = DEFAULT_TIMEOUT, transcript: Transcript | None = None,
@@ -97,6 +101,7 @@ class AsyncOSRest:
         # how far its clock is from ours (a lab appliance without NTP, a simulator's sped-up clock).
         self.clock = clock
         self._skew: timedelta | None = None
+        self._skew_learned = 0.0
         self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript)
         self.transcript = self.http.transcript
         self.transcript.add_secret(password, _b64(password))
@@ -129,7 +134,10 @@ class AsyncOSRest:
         """The appliance's current time: the given clock, else ours corrected by its Date header."""
         if self.clock is not None:
             return self.clock()
-        if self._skew is None:
+        # The skew is re-learned when older than a second: a lab appliance's clock may run faster
+        # than ours (a simulator's sped-up clock), so an old estimate would lag behind its messages.
+        if self._skew is None or time.monotonic() - self._skew_learned > SKEW_MAX_AGE_S:
+            self._skew = None
             with contextlib.suppress(ApiError):  # any answer carries a Date header, an error too
                 if self.method is None:
                     self.login()
@@ -150,6 +158,7 @@ class AsyncOSRest:
         # Why only beyond 2 s: the header has whole seconds; smaller differences are rounding.
         skew = stamp - datetime.now(UTC)
         self._skew = skew if abs(skew) > timedelta(seconds=2) else timedelta(0)
+        self._skew_learned = time.monotonic()
 
     def _headers(self) -> dict[str, str]:
         if self.method is None:

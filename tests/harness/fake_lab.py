@@ -23,7 +23,7 @@ OUT = Path(sys.argv[sys.argv.index("--testbed-out") + 1])
 
 
 class Health(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         ok = MODE != "unhealthy"
         body = json.dumps({"status": "ok" if ok else "starting", "appliances": 1}).encode()
         self.send_response(200 if ok else 503)

@@ -71,9 +71,10 @@ def write_testbed(path: Path, data: dict[str, Any] | str) -> Path:
 
 
 # ---- pytest projects ---------------------------------------------------------------------------------
+# Plugins the projects do not use are blocked: each costs start-up time in every subprocess session.
 INI = """\
 [pytest]
-addopts = -p no:cacheprovider
+addopts = -p no:cacheprovider -p no:hypothesispytest -p no:benchmark -p no:xdist -p no:timeout
 strict_markers = true
 bdd_features_base_dir = features
 testpaths = features

@@ -3,9 +3,15 @@ one-line errors, Allure results (links, labels, steps, environment, categories) 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -420,3 +426,34 @@ def test_feature_runs_write_allure_results_by_default_but_unit_tests_do_not(pyte
     run(pytester).assert_outcomes(passed=1)
     assert len(results(default_dir)) == 1  # cleaned each run: no stale results
     assert not (pytester.path / "reports" / "sim-lab.log").exists()  # no scenario needed a lab
+
+
+def test_an_interrupted_run_still_restores_the_appliance(pytester: pytest.Pytester,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_KEEPERS", "1")
+    feature = "Feature: f\n  @req:REG-5 @destructive\n  Scenario: s\n    Given the lab\n    When the run is killed\n"
+    steps = STEPS + textwrap.dedent("""\
+        @when("the run is killed")
+        def _():
+            import threading
+            from pathlib import Path
+            Path("events.log").open("a").write("scenario started\\n")
+            threading.Event().wait(60)  # SIGTERM arrives meanwhile
+        """)
+    make_project(pytester, feature, steps)
+    write_testbed(pytester.path / "tb.yaml", sample_testbed())
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "--testbed", "tb.yaml", "--allow-destructive"],
+                            cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ.copy())
+    try:
+        deadline = time.monotonic() + 60
+        while "scenario started" not in events(pytester):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read() if proc.stdout else ""
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.05)
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=60)[0].decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert events(pytester) == ["snapshot esa1", "scenario started", "restore esa1 nam"], output
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED and "received SIGTERM" in output

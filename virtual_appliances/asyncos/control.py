@@ -18,7 +18,8 @@ FAULT_FIELDS = {"drop_ssh_after": (int, type(None)), "slow_reply_ms": (int,), "r
                 "http_status": (int, type(None))}
 LAB_FIELDS = {"smart_licensing": (bool,), "cssm_registered": (bool,), "smart_account": (str,),
               "proxy": (str, type(None)), "cluster_name": (str, type(None))}
-SPEC_FIELDS = {"version": (str,), "model": (str,)}
+SPEC_FIELDS = {"version": (str,), "model": (str,), "gateway_variant": (str,)}
+GATEWAY_VARIANTS = ("securex", "cisco-cloud")
 
 
 def control_app(fleet: Fleet) -> web.Application:
@@ -71,7 +72,10 @@ def control_app(fleet: Fleet) -> web.Application:
     @routes.post("/{name}/spec")
     async def set_spec(request: web.Request) -> web.Response:
         target = appliance(request)
-        _assign(target.spec, await json_object(request), SPEC_FIELDS)
+        body = await json_object(request)
+        if body.get("gateway_variant", GATEWAY_VARIANTS[0]) not in GATEWAY_VARIANTS:
+            raise json_error(400, f"field 'gateway_variant' must be one of {list(GATEWAY_VARIANTS)}")
+        _assign(target.spec, body, SPEC_FIELDS)
         return web.json_response(target.snapshot())
 
     app.add_routes(routes)

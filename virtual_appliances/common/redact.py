@@ -27,7 +27,9 @@ class Redactor:
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._by_prefix: dict[str, list[str]] = {}
+        # prefix -> {length: secrets}; many secrets share a prefix (every JWT starts "eyJ..."), so a
+        # candidate position is checked with one set lookup per distinct length, not one per secret.
+        self._by_prefix: dict[str, dict[int, set[str]]] = {}
         self._lock = threading.Lock()
         for secret in secrets:
             self.add(secret)
@@ -36,10 +38,12 @@ class Redactor:
         if not secret or len(secret) < MIN_SECRET:
             return
         with self._lock:
-            bucket = self._by_prefix.setdefault(secret[:MIN_SECRET], [])
-            if secret not in bucket:
-                bucket.append(secret)
-                bucket.sort(key=len, reverse=True)  # longest first: a secret containing another is masked whole
+            by_length = self._by_prefix.setdefault(secret[:MIN_SECRET], {})
+            if len(secret) not in by_length:
+                # longest first, so a secret that contains another is masked whole
+                by_length = dict(sorted({**by_length, len(secret): set()}.items(), reverse=True))
+                self._by_prefix[secret[:MIN_SECRET]] = by_length
+            by_length[len(secret)].add(secret)
 
     def text(self, value: str) -> str:
         value = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", value)
@@ -50,13 +54,13 @@ class Redactor:
         start = i = 0
         end = len(value) - MIN_SECRET + 1
         while i < end:
-            candidates = index.get(value[i:i + MIN_SECRET])
-            match = next((s for s in candidates if value.startswith(s, i)), None) if candidates else None
-            if match is None:
+            by_length = index.get(value[i:i + MIN_SECRET])
+            length = next((n for n, found in by_length.items() if value[i:i + n] in found), 0) if by_length else 0
+            if not length:
                 i += 1
                 continue
             out += [value[start:i], MASK]
-            i = start = i + len(match)
+            i = start = i + length
         out.append(value[start:])
         return "".join(out)
 
