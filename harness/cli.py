@@ -16,6 +16,8 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from .net.cli import add_parser as add_netcheck
+
 LAB_MODULE = "virtual_appliances.lab"
 
 
@@ -76,8 +78,26 @@ def add_testbed(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
     schema.set_defaults(func=_testbed_schema)
 
 
+def _steps(args: argparse.Namespace) -> int:
+    import json
+
+    from .steps_catalog import format_steps, list_steps
+
+    steps = list_steps()
+    print(json.dumps([s.as_dict() for s in steps], indent=2) if args.json else format_steps(steps))
+    return 0
+
+
+def add_steps(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    steps = subparsers.add_parser("steps", help="list the step vocabulary the features can use, with parameters")
+    steps.add_argument("--json", action="store_true", help="machine-readable output")
+    steps.set_defaults(func=_steps)
+
+
 # ---- the parser ---------------------------------------------------------------------------------------
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_sim, add_testbed]  # type: ignore[type-arg]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [  # type: ignore[type-arg]
+    add_sim, add_testbed, add_steps, add_netcheck,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,7 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--region", dest="ctrlab_region", choices=tags.REGIONS,
                     help="override the testbed's cloud.region")
     group.addoption("--sim-appliances", dest="ctrlab_sim_appliances", type=int, metavar="N",
-                    help="appliances in the bundled lab (backend sim; default 2)")
+                    help="ESAs in the bundled lab (backend sim; default 2; one SMA and one gateway are added)")
     group.addoption("--req-url-pattern", dest="ctrlab_req_url_pattern", metavar="PATTERN",
                     help="URL of a requirement in the report, with {id}; default: ini ctrlab_req_url_pattern")
     parser.addini("ctrlab_req_url_pattern", "URL of a requirement for Allure links, {id} is replaced",
@@ -73,18 +73,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
     masking.push(state.masker)
     state.on_close(lambda: masking.pop(state.masker))
-    log_masking = masking.log_masking(lambda: state.masker)
-    log_masking.__enter__()
-    state.on_close(lambda: log_masking.__exit__(None, None, None))
+    state.exit_stack.enter_context(masking.log_masking(lambda: state.masker))
     state.on_close(tags.accept_scheme_names())
     _default_alluredir(config, options)
     config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
+    from .appliance import keeper
+
+    config.pluginmanager.register(keeper, "ctrlab-settings-keepers")
 
     from .backends import BackendError
 
     if options.backend == "sim" and options.testbed is not None:
         _abort(state, "--testbed describes an existing lab, which the sim backend does not use: drop --backend sim "
                       "(the lab backend reads the testbed), or drop --testbed to start the bundled simulators")
+    if options.sim_appliances < 1:
+        _abort(state, f"--sim-appliances must be at least 1 (got {options.sim_appliances})")
     if options.backend == "lab" and options.testbed is None:
         _abort(state, "--backend lab needs --testbed PATH (the testbed of the real gear; docs/testbed.md)")
     try:
@@ -227,8 +230,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.section("ctrlab: lab faults (not conformance findings)", sep="-", yellow=True)
         for line in sorted(set(state.lab_faults))[:20]:
             terminalreporter.line(line)
-    if state.options.backend == "sim" and (state.provision_error or state.lab_faults):
-        terminalreporter.line(f"simulator log: {state.options.reports_dir / 'sim-lab.log'}")
+    if state.options.backend == "sim" and (state.provision_error or (state.lab_faults and state.provisioned)):
+        terminalreporter.line(f"simulator log: {state.options.reports_dir / 'sim-lab*.log'}")
     results = _allure_dir(config)
     if results is not None and results.is_dir() and not hasattr(config, "workerinput"):
         terminalreporter.line(f"ctrlab: Allure results in {results} (npx allure generate {results})")

@@ -48,7 +48,7 @@ class Options:
             backend=backend,
             allow_destructive=bool(config.getoption("ctrlab_allow_destructive")),
             region=config.getoption("ctrlab_region"),
-            sim_appliances=config.getoption("ctrlab_sim_appliances") or DEFAULT_APPLIANCES,
+            sim_appliances=_or_default(config.getoption("ctrlab_sim_appliances"), DEFAULT_APPLIANCES),
             req_url_pattern=config.getoption("ctrlab_req_url_pattern") or config.getini("ctrlab_req_url_pattern"),
             reports_dir=reports if reports.is_absolute() else config.rootpath / reports,
             rootpath=config.rootpath,
@@ -67,25 +67,23 @@ class CtrlabSession:
         self.provisioned: Testbed | None = None  # kept after release, for the report
         self.backend_description: str | None = None
         self.lab_faults: list[str] = []
-        self._undo: list[Callable[[], object]] = []
+        self.exit_stack = contextlib.ExitStack()  # what configure installed, undone in reverse at unconfigure
 
-    # ---- clean-up stack (undone in reverse at unconfigure) --------------------------------------------
     def on_close(self, undo: Callable[[], object]) -> None:
-        self._undo.append(undo)
+        self.exit_stack.callback(undo)
 
     def close(self) -> None:
-        while self._undo:
-            undo = self._undo.pop()
-            with contextlib.suppress(Exception):
-                undo()
+        self.exit_stack.close()
 
     # ---- the backend and the lab ------------------------------------------------------------------------
     def make_backend(self) -> Backend:
         from .backends import BackendOptions, get_backend
 
         cls = get_backend(self.options.backend)
+        worker = getattr(self.config, "workerinput", {}).get("workerid")  # xdist: one lab (and log) per worker
         return cls(BackendOptions(testbed_path=self.options.testbed, appliances=self.options.sim_appliances,
-                                  reports_dir=self.options.reports_dir, project_root=self.options.rootpath))
+                                  reports_dir=self.options.reports_dir, project_root=self.options.rootpath,
+                                  log_name=f"sim-lab-{worker}.log" if worker else "sim-lab.log"))
 
     def provision(self) -> Lab:
         """Provision once per session; raises ``BackendError`` / ``TestbedError`` with a clear message."""
@@ -143,6 +141,10 @@ class CtrlabSession:
         if self.provision_error:
             env["ctrlab.error"] = self.provision_error.splitlines()[0]
         return env
+
+
+def _or_default(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 def _version(dist: str) -> str:

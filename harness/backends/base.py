@@ -24,8 +24,11 @@ class BackendOptions:
     """What a backend may be told; each backend uses what applies to it."""
 
     testbed_path: Path | None = None  # lab: the testbed of real gear (or of a lab started elsewhere)
-    appliances: int = 2  # sim: how many appliances the lab hosts (2: multi-appliance scenarios work)
-    reports_dir: Path = Path("reports")  # sim: where the lab's log goes (sim-lab.log)
+    appliances: int = 2  # sim: how many ESAs the lab hosts (2: multi-appliance scenarios work)
+    sma: int = 1  # sim: SMAs added to the fleet (@device:sma scenarios)
+    gateway: int = 1  # sim: content security gateways added (@device:gateway scenarios)
+    reports_dir: Path = Path("reports")  # sim: where the lab's log goes
+    log_name: str = "sim-lab.log"  # sim: the log's file name (one per xdist worker)
     project_root: Path | None = None  # sim: put on PYTHONPATH, so a source checkout works uninstalled
     start_timeout: float = 60.0  # sim: real seconds for the lab to write its testbed and answer health
     stop_timeout: float = 15.0  # sim: real seconds between SIGINT and SIGKILL at teardown

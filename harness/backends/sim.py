@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from ..testbed import Testbed
 
 LAB_MODULE = "virtual_appliances.lab"
-LOG_NAME = "sim-lab.log"
 POLL_WAIT_S = 0.05  # how long each wait for the testbed file lasts (returns early if the lab exits)
 HEALTH_TIMEOUT = (2.0, 5.0)  # (connect, read) seconds of one /_sim/health request
 LOG_TAIL_CHARS = 3000
@@ -50,17 +49,21 @@ class SimBackend(Backend):
         super().__init__(options)
         self.process: subprocess.Popen[bytes] | None = None
         self.workdir: Path | None = None
-        self.log_path = options.reports_dir / LOG_NAME
+        self.log_path = options.reports_dir / options.log_name
         self._log: IO[bytes] | None = None
         self._testbed: Testbed | None = None
         self._atexit_registered = False
 
     def describe(self) -> str:
-        return f"sim ({self.options.appliances} appliances)"
+        o = self.options
+        extra = "".join(f", {n} {kind}" for kind, n in (("sma", o.sma), ("gateway", o.gateway)) if n)
+        return f"sim ({o.appliances} esa{extra})"
 
     # ---- provision ----------------------------------------------------------------------------------
     def command(self, testbed_out: Path, lab_dir: Path) -> list[str]:
-        return [sys.executable, "-m", LAB_MODULE, "--appliances", str(self.options.appliances),
+        fleet = [f"--{kind}={count}" for kind, count in (("sma", self.options.sma), ("gateway", self.options.gateway))
+                 if count]
+        return [sys.executable, "-m", LAB_MODULE, "--appliances", str(self.options.appliances), *fleet,
                 "--testbed-out", str(testbed_out), "--dir", str(lab_dir), *self.options.extra_args]
 
     def provision(self) -> Testbed:

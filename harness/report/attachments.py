@@ -26,12 +26,13 @@ class _Exchange(Protocol):
     def render(self) -> str: ...
 
 
-def _attach(body: str | bytes, name: str, attachment_type: Any, extension: str | None = None) -> None:
+def _attach(body: str | bytes, name: str, kind: str, extension: str | None = None) -> None:
     try:
         import allure
-    except ImportError:
+    except ImportError:  # no Allure in this environment: nothing records attachments
         return
     try:
+        attachment_type = getattr(allure.attachment_type, kind)
         allure.attach(body, name=current().mask(name), attachment_type=attachment_type, extension=extension)
     except Exception:  # never let reporting break a scenario
         log.warning("could not attach %r to the report", name, exc_info=True)
@@ -39,28 +40,21 @@ def _attach(body: str | bytes, name: str, attachment_type: Any, extension: str |
 
 def attach_text(name: str, text: str) -> None:
     """Attach text (a CLI transcript, a page's visible text) to the current step or scenario."""
-    import allure
-
-    _attach(current().mask(text), name, allure.attachment_type.TEXT)
+    _attach(current().mask(text), name, "TEXT")
 
 
 def attach_json(name: str, data: Any) -> None:
     """Attach a JSON document (an HTTP exchange, a device record); every string in it is masked."""
-    import allure
-
     body = json.dumps(current().mask_data(data), indent=2, ensure_ascii=False, default=str)
-    _attach(body, name, allure.attachment_type.JSON)
+    _attach(body, name, "JSON")
 
 
 def attach_file(name: str, path: str | Path, extension: str | None = None) -> None:
     """Attach a file (a pcap, a log); text is masked, binary data masked byte-wise at the same length."""
-    import allure
-
     from .allure_results import mask_attachment
 
     data = mask_attachment(Path(path).read_bytes())
-    kind = allure.attachment_type.PCAP if Path(path).suffix == ".pcap" else allure.attachment_type.TEXT
-    _attach(data, name, kind, extension)
+    _attach(data, name, "PCAP" if Path(path).suffix == ".pcap" else "TEXT", extension)
 
 
 def exchange_sink(exchange: _Exchange) -> None:

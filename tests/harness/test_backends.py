@@ -152,9 +152,12 @@ def test_sim_ignoring_sigint_is_killed(tmp_path: Path) -> None:
 def test_sim_command_runs_the_lab_module(tmp_path: Path) -> None:
     backend = SimBackend(BackendOptions(appliances=3, extra_args=("--speed", "100")))
     assert backend.command(tmp_path / "tb.yaml", tmp_path / "lab") == [
-        sys.executable, "-m", "virtual_appliances.lab", "--appliances", "3", "--testbed-out",
+        sys.executable, "-m", "virtual_appliances.lab", "--appliances", "3", "--sma=1", "--gateway=1", "--testbed-out",
         str(tmp_path / "tb.yaml"), "--dir", str(tmp_path / "lab"), "--speed", "100"]
-    assert backend.describe() == "sim (3 appliances)"
+    assert backend.describe() == "sim (3 esa, 1 sma, 1 gateway)"
+    only_esas = SimBackend(BackendOptions(appliances=1, sma=0, gateway=0))
+    assert "--sma=1" not in only_esas.command(tmp_path / "tb.yaml", tmp_path / "lab")
+    assert only_esas.describe() == "sim (1 esa)"
 
 
 def test_harness_never_imports_the_simulators() -> None:

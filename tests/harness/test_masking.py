@@ -134,3 +134,16 @@ def test_current_masker_is_a_stack() -> None:
     finally:
         masking.pop(inner)
         masking.pop(outer)
+
+
+def test_attachments_are_masked_as_text_or_byte_wise(masker: Masker) -> None:
+    from harness.report.allure_results import mask_attachment
+
+    masking.push(masker)
+    try:
+        assert mask_attachment("pw hunter2-password") == f"pw {MASK}".encode()
+        pcap = b"\xd4\xc3\xb2\xa1\xff" + b"hunter2-password" + b"\x00"
+        masked = mask_attachment(pcap)
+        assert len(masked) == len(pcap) and b"hunter2" not in masked
+    finally:
+        masking.pop(masker)

@@ -28,12 +28,13 @@ def test_sim_backend_provisions_the_bundled_lab(tmp_path: Path) -> None:
         assert backend.workdir is not None
         written = yaml.safe_load((backend.workdir / "testbed.yaml").read_text())
         assert not list(jsonschema.Draft202012Validator(json_schema()).iter_errors(written))
-        assert sorted(testbed.devices) == ["esa1", "esa2"] and testbed.is_simulator
+        assert sorted(testbed.devices) == ["esa1", "esa2", "gateway1", "sma1"] and testbed.is_simulator
+        assert testbed.devices_of("sma") == ["sma1"] and testbed.devices_of("gateway") == ["gateway1"]
         assert testbed.secrets(), "the lab's passwords and client secrets are known to the masker"
         assert testbed.simulator is not None
         control = SimControl(testbed.simulator.control_url)
         try:
-            assert control.health()["appliances"] == 2
+            assert control.health()["appliances"] == 4
             assert control.get("/_sim/clock")["speed"] > 0
         finally:
             control.close()
@@ -49,7 +50,7 @@ FEATURE = """\
       @req:PRE-1
       Scenario: The lab answers on its control plane
         Given the lab
-        Then the control plane reports 2 appliances
+        Then the control plane reports 4 appliances
     """
 
 STEPS = """\
@@ -68,6 +69,7 @@ def test_default_backend_runs_a_scenario_on_the_bundled_lab(pytester: pytest.Pyt
     result = run(pytester, "-q", "--alluredir", "allure")
     result.assert_outcomes(passed=1)
     env = (pytester.path / "allure" / "environment.properties").read_text()
-    assert "backend=sim (2 appliances)" in env and "simulator.version=" in env and "appliance.esa2=esa C100V" in env
+    assert "backend=sim (2 esa, 1 sma, 1 gateway)" in env and "simulator.version=" in env
+    assert "appliance.esa2=esa C100V" in env and "appliance.sma1=sma" in env
     assert json.loads((pytester.path / "allure" / "categories.json").read_text())
     assert "ctrlab lab stopped" in (pytester.path / "reports" / "sim-lab.log").read_text()

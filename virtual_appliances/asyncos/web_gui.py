@@ -270,10 +270,23 @@ class Gui:
     def __init__(self, appliance: Appliance) -> None:
         self.appliance = appliance
         self.sessions = SessionStore()
+        # The tabs (and so the routes) follow the kind, fixed for an appliance's life.
         self.tabs = tabs_for(appliance.spec)
-        self.labels = cloud_labels(appliance.spec)
-        self.model, self.product = product_title(appliance.spec)
         self.home = self.tabs[0].href  # where login lands: Monitor (ESA), Management Appliance (SMA)
+
+    # Labels and titles are read from the spec on every page: the lab may change the model, version
+    # or gateway variant through the control plane, as an upgrade or another appliance would.
+    @property
+    def labels(self) -> CloudLabels:
+        return cloud_labels(self.appliance.spec)
+
+    @property
+    def model(self) -> str:
+        return product_title(self.appliance.spec)[0]
+
+    @property
+    def product(self) -> str:
+        return product_title(self.appliance.spec)[1]
 
     def routes(self) -> list[web.RouteDef]:
         sections = [web.get(tab.href, self.section) for tab in self.tabs]
