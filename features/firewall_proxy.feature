@@ -80,3 +80,28 @@ Feature: Firewall and proxy between the appliance and the cloud
     When the lab proxy allows every destination again
     And I register the appliance with a new token from the "nam" SSE through the CLI
     Then within the registration deadline the appliance is registered with Threat Response
+
+  @req:PRE-3
+  Scenario Outline: On a healthy lab the network check finds every FQDN of the "<region>" region reachable
+    When I run the network check for the "<region>" region
+    Then the network check finds every FQDN of the region reachable, est.sco.cisco.com included
+
+    Examples:
+      | region |
+      | nam    |
+      | eu     |
+      | apjc   |
+
+  @req:PRE-3 @manual:firewall-rule-on-the-lab-firewall
+  Scenario Outline: The network check names the FQDN that is blocked and how: <cause>
+    Given <cause>
+    When I run the network check for the "<region>" region
+    Then the network check reports "<fqdn>" as "<verdict>"
+    And the network check finds every FQDN of the region but "<fqdn>" reachable
+
+    Examples:
+      | region | fqdn                     | cause                                                      | verdict                     |
+      | nam    | api-sse.cisco.com        | the firewall drops HTTPS to "api-sse.cisco.com"            | silently dropped (filtered) |
+      | nam    | est.sco.cisco.com        | the firewall rejects HTTPS to "est.sco.cisco.com"          | refused                     |
+      | eu     | api.eu.sse.itd.cisco.com | the lab's DNS does not resolve "api.eu.sse.itd.cisco.com"  | no DNS answer               |
+      | nam    | api-sse.cisco.com        | a middlebox intercepts TLS to "api-sse.cisco.com"          | TLS intercepted             |

@@ -11,8 +11,12 @@ from typing import Any
 
 from pytest_bdd import given, step, then
 
-from .text import sentence, unq
+from harness.net import check
+
+from .text import REGION, sentence, unq
 from .world import World
+
+NETCHECK_TIMEOUT_S = 1.0  # one probe's timeout: a dropped FQDN costs about this much, whatever the count
 
 ACTIONS = {"drops": "drop", "rejects": "reject", "allows": "allow", "drop": "drop", "reject": "reject"}
 
@@ -76,3 +80,48 @@ def proxy_carried(world: World, fqdn: str) -> None:
                and e.get("status") == 200]
     world.check(tunnels, f"a CONNECT tunnel to {unq(fqdn)}:443 through the proxy",
                 [(e.get("path"), e.get("status")) for e in entries if isinstance(e, dict)], "lab proxy log")
+
+
+@step(sentence(r"the lab's DNS does not resolve {fqdn}"))
+def dns_unresolvable(world: World, fqdn: str) -> None:
+    world.need_control(f"a resolver that has no answer for {unq(fqdn)}")
+    world.on_teardown(f"the lab's DNS answers {unq(fqdn)} again", lambda: world.lab.control(
+        "POST", "/_sim/netlab/dns", {"fqdn": unq(fqdn), "restore": True}))
+    world.lab.control("POST", "/_sim/netlab/dns", {"fqdn": unq(fqdn), "answer": None})
+
+
+@step(sentence(r"a middlebox intercepts TLS to {fqdn}"))
+def tls_intercepted(world: World, fqdn: str) -> None:
+    world.need_control(f"a TLS-intercepting middlebox in front of {unq(fqdn)}")
+    world.on_teardown(f"no interception of {unq(fqdn)}", lambda: world.lab.control(
+        "POST", "/_sim/netlab/intercept", {"fqdn": unq(fqdn), "enabled": False}))
+    world.lab.control("POST", "/_sim/netlab/intercept", {"fqdn": unq(fqdn), "enabled": True})
+
+
+@step(sentence(rf"I run the network check for the {REGION} region"))
+def run_network_check(world: World, region: str) -> None:
+    """The port-443 check of ``ctrlab netcheck``: DNS through the testbed's resolver, TCP, SYN, TLS."""
+    world.netcheck = check(world.lab.data, region=region, timeout=NETCHECK_TIMEOUT_S)
+
+
+@then(sentence(r"the network check reports {fqdn} as {verdict}"))
+def network_check_verdict(world: World, fqdn: str, verdict: str) -> None:
+    report = world.netcheck
+    observed = report.verdict(unq(fqdn)).value if unq(fqdn) in report.fqdns else "not checked"
+    world.check(observed == unq(verdict), f"{unq(fqdn)}: {unq(verdict)}", f"{unq(fqdn)}: {observed}\n"
+                f"{report.table()}", "network check")
+
+
+@then(sentence(r"the network check finds every FQDN of the region but {fqdn} reachable"))
+def network_check_others_ok(world: World, fqdn: str) -> None:
+    report = world.netcheck
+    bad = [r.fqdn for r in report.failures if r.fqdn != unq(fqdn)]
+    world.check(not bad, f"every FQDN but {unq(fqdn)} reachable on HTTPS 443", report.table(), "network check")
+
+
+@then("the network check finds every FQDN of the region reachable, est.sco.cisco.com included")
+def network_check_all_ok(world: World) -> None:
+    report = world.netcheck
+    world.check(report.ok and "est.sco.cisco.com" in report.fqdns,
+                "every FQDN of the region and est.sco.cisco.com reachable on HTTPS 443", report.table(),
+                "network check")

@@ -92,6 +92,7 @@ class World:
     ribbon: dict[str, Any] = field(default_factory=dict)
     version_text: str = ""
     proxy_log_since: int = 0
+    netcheck: Any = None  # the last network check's report (harness.net.NetcheckReport)
     page_fresh: bool = False  # the GUI page is the result of the scenario's last action (not stale)
     cleanups: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
 
