@@ -113,15 +113,18 @@ def pytest_ctrlab_settings_keepers(lab: Lab, item: pytest.Item) -> list[GuiSetti
 
     keepers = []
     for name, device in lab.devices.items():
-        host, port = device.endpoint("gui")
+        conn = device.connections.gui
+        if conn is None:
+            continue  # no GUI to read the settings from: the scenario is refused for lack of a keeper
+        url = f"{conn.protocol}://{conn.host}:{conn.port}/"
 
-        def gui(host: str = host, port: int = port, device_name: str = name) -> AsyncOSGui:
+        def gui(url: str = url, device_name: str = name) -> AsyncOSGui:
             dev = lab.device(device_name)
             return lab.resource(("keeper-gui", device_name),
-                                lambda: AsyncOSGui(f"https://{host}:{port}/", dev.username, dev.password,
-                                                   name=device_name, verify=verify),
+                                lambda: AsyncOSGui(url, dev.username, dev.password, name=device_name,
+                                                   verify=verify),
                                 lambda g: g.close())
 
         keepers.append(GuiSettingsKeeper(name, gui, token,
                                          lambda n: float(getattr(deadlines, n)), deadlines.poll_interval))
-    return keepers
+    return keepers or None
