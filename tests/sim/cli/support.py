@@ -99,9 +99,16 @@ async def _exec(lab: CliLab, command: str, stdin: str) -> ExecResult:
             if stdin:
                 proc.stdin.write(stdin)
             proc.stdin.write_eof()
-            output = await proc.stdout.read()
+            chunks: list[str] = []
+            try:
+                while chunk := await proc.stdout.read(65536):
+                    chunks.append(chunk)
+            except (BrokenPipeError, ConnectionResetError, asyncssh.ConnectionLost):
+                # The server cut the connection (the drop fault): what arrived is all there is, and a
+                # client still writing sees a broken pipe rather than a clean end of output.
+                return ExecResult(None, "".join(chunks))
             await proc.wait_closed()
-            return ExecResult(proc.exit_status, output)
+            return ExecResult(proc.exit_status, "".join(chunks))
         finally:
             conn.close()
 
