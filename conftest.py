@@ -5,15 +5,6 @@ the harness plugin itself (fixtures ``testbed``, ``sim_control``, markers, Allur
 ``pytest11`` entry point.
 """
 
-pytest_plugins = [
-    "steps.fixtures",
-    "steps.appliance_steps",
-    "steps.cli_steps",
-    "steps.gui_steps",
-    "steps.sse_steps",
-    "steps.ctr_steps",
-    "steps.mail_steps",
-    "steps.network_steps",
-    "steps.lab_steps",
-    "steps.ribbon_steps",
-]
+from steps import STEP_MODULES
+
+pytest_plugins = ["steps.fixtures", *STEP_MODULES]
