@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from .doctor.cli import add_parser as add_doctor
 from .net.cli import add_parser as add_netcheck
 
 LAB_MODULE = "virtual_appliances.lab"
@@ -96,7 +97,7 @@ def add_steps(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 # ---- the parser ---------------------------------------------------------------------------------------
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [  # type: ignore[type-arg]
-    add_sim, add_testbed, add_steps, add_netcheck,
+    add_sim, add_testbed, add_steps, add_netcheck, add_doctor,
 ]
 
 

@@ -107,7 +107,7 @@ def test_unknown_arguments_of_other_commands_are_refused(capsys: pytest.CaptureF
 def test_every_command_group_is_one_function() -> None:
     parser = cli.build_parser()
     groups = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    assert set(groups) == {"sim", "testbed", "steps", "netcheck"} and len(cli.COMMANDS) == len(groups)
+    assert set(groups) == {"sim", "testbed", "steps", "netcheck", "doctor"} and len(cli.COMMANDS) == len(groups)
 
 
 def test_console_script_is_installed() -> None:
