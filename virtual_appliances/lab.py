@@ -44,6 +44,7 @@ from .common.regions import EST_FQDN, REGIONS
 from .common.reqlog import RequestLog, logging_middleware
 from .ctr import CTRCloud
 from .netlab import NetLab
+from .netlab.namespaces import available as namespaces_available
 from .sse import SSECloud
 
 log = logging.getLogger("virtual_appliances.lab")
@@ -70,6 +71,7 @@ class LabOptions:
     speed: float = DEFAULT_SPEED
     directory: Path | None = None
     https_port: int | None = None
+    netns: bool = False  # namespace mode (root): the appliance reaches the cloud through namespaces
 
 
 @dataclass
@@ -92,7 +94,8 @@ class Lab:
         self.endpoints: list[ApplianceEndpoints] = []
         self._runners: list[web.AppRunner] = []
         self._stoppers: list[Callable[[], Awaitable[None]]] = []
-        self.netlab = NetLab(self.ca, self.reqlog, self.redactor, self.clock, https_port=options.https_port)
+        self.netlab = NetLab(self.ca, self.reqlog, self.redactor, self.clock, https_port=options.https_port,
+                             namespaces=options.netns)
         self.sse = SSECloud(self.clock, self.redactor, self.reqlog, self.ca)
         self.ctr = CTRCloud(self.clock, self.redactor, self.reqlog, self.sse, self.ca)
         self.ctr_clients: dict[str, tuple[str, str]] = {}
@@ -107,9 +110,10 @@ class Lab:
             self.netlab.add_site(region.private_intel, self.ctr.intel_app(region.key))
         self.netlab.add_site(EST_FQDN, self.sse.est_app())
         await self.netlab.start()
+        # In namespace mode the appliance resolves and connects from its namespace, through the firewall one.
         self.connector = Connector(self.clock, CloudNetwork(
-            resolver=self.netlab.resolver, ssl_context=self.ca.client_context(),
-            https_port=self.netlab.https_port, api_host=HOST))
+            resolver=self.netlab.appliance_resolver, ssl_context=self.ca.client_context(),
+            https_port=self.netlab.appliance_https_port, api_host=HOST, netns=self.netlab.appliance_netns))
         host_key = asyncssh.generate_private_key("ssh-ed25519")
         gui_tls = self.ca.server_context(HOST, "localhost")
         await asyncio.gather(*(self._start_appliance(spec, host_key, gui_tls) for spec in self.plan()))
@@ -255,12 +259,18 @@ class Lab:
                               "intel_url": f"https://{self.netlab.address_of(region.private_intel)}{suffix}",
                               "client_id": client_id, "client_secret": client_secret}
         resolver_host, resolver_port = self.netlab.resolver
+        simulator: dict[str, Any] = {"control_url": f"http://{HOST}:{self.control_port}", "version": __version__,
+                                     "clock_speed": speed, "proxy_url": self.netlab.proxy_url}
+        netns = self.netlab.appliance_netns
+        if netns is not None:
+            # The appliance's own network, only usable inside its namespace (harness.net runs the check
+            # there); ``network`` keeps the loopback resolver the harness may use from here.
+            ns_host, ns_port = self.netlab.appliance_resolver
+            simulator["appliance_netns"] = netns
+            simulator["appliance_network"] = {"resolver": f"{ns_host}:{ns_port}",
+                                              "https_port": self.netlab.appliance_https_port}
         return {
-            "testbed": {
-                "name": "ctrlab-sim",
-                "simulator": {"control_url": f"http://{HOST}:{self.control_port}", "version": __version__,
-                              "clock_speed": speed, "proxy_url": self.netlab.proxy_url},
-            },
+            "testbed": {"name": "ctrlab-sim", "simulator": simulator},
             "devices": devices,
             "cloud": {"region": self.options.region, "sse": cloud_sse, "ctr": cloud_ctr},
             "network": {
@@ -333,6 +343,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[LabOptions, Path]:
     parser.add_argument("--speed", type=float, default=DEFAULT_SPEED, help="simulated seconds per real second")
     parser.add_argument("--dir", type=Path, default=None, help="lab directory (CA bundle); default: a temp dir")
     parser.add_argument("--https-port", type=int, default=None, help="port of the cloud sites (default 443)")
+    parser.add_argument("--netns", action="store_true",
+                        help="namespace mode (root, ip, nft): the appliance reaches the cloud from its own network "
+                             "namespace through a firewall namespace (nftables) on 198.18.0.0/15")
     args = parser.parse_args(argv)
     if not 1 <= args.appliances <= 500:
         parser.error("--appliances must be between 1 and 500")
@@ -340,10 +353,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[LabOptions, Path]:
         parser.error("--sma and --gateway must be between 0 and 100")
     if args.speed <= 0:
         parser.error("--speed must be > 0")
+    if args.netns and not namespaces_available():
+        parser.error("--netns needs root with the ip and nft commands (network namespaces and nftables)")
     options = LabOptions(appliances=args.appliances, kind=args.kind, sma=args.sma, gateway=args.gateway,
                          model=args.model,
                          version=args.asyncos_version, region=args.region, speed=args.speed,
-                         directory=args.dir, https_port=args.https_port)
+                         directory=args.dir, https_port=args.https_port, netns=args.netns)
     return options, args.testbed_out
 
 

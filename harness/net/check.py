@@ -19,13 +19,14 @@ from typing import Any
 
 from harness.report import masking
 
+from . import netns
 from .capture import Capture
 from .fqdns import required_fqdns
 from .probe_result import ERROR, OPEN, UNAVAILABLE, Probe, skipped
 from .probes import direct, proxy_tunnel, tcp_connect, through_proxy, tls_handshake
 from .report import FqdnResult, NetcheckReport, in_a_test
 from .resolve import resolve
-from .settings import NetSettings
+from .settings import NetSettings, SettingsError
 from .syn import SynProber
 from .verdict import judge
 
@@ -53,6 +54,10 @@ def check(testbed: Any, region: str | None = None, timeout: float = DEFAULT_TIME
     region = (region or settings.region).lower()
     names = list(dict.fromkeys(fqdns)) if fqdns else required_fqdns(region)
     attach = in_a_test() if attach is None else attach
+    if settings.netns is not None and not netns.inside(settings.netns):
+        return _check_in_namespace(settings, region, timeout, names, pcap, raw, attach)
+    if settings.resolver is not None and (reason := netns.refusal(settings.resolver[0])):
+        raise SettingsError(reason)
     prober, syn_note = SynProber.create() if raw else (None, "SYN probe not run: disabled; TCP connect only")
     capture, capture_note = _start_capture(settings, prober is not None, want=bool(pcap) or attach)
 
@@ -78,6 +83,26 @@ def check(testbed: Any, region: str | None = None, timeout: float = DEFAULT_TIME
         if pcap is None and report.pcap is not None:
             report.pcap.unlink(missing_ok=True)  # a temporary file, only for the attachment
             report.pcap = None
+    return report
+
+
+def _check_in_namespace(settings: NetSettings, region: str, timeout: float, names: list[str],
+                        pcap: str | Path | None, raw: bool, attach: bool) -> NetcheckReport:
+    """The appliance's vantage point in namespace mode: the same check, run by a child in its namespace."""
+    temporary = None
+    if pcap is None and attach and raw:  # the attachment wants the capture even when the caller does not
+        with tempfile.NamedTemporaryFile(prefix="netcheck-", suffix=".pcap", delete=False) as tmp:
+            temporary = Path(tmp.name)
+    target = Path(pcap) if pcap is not None else temporary
+    try:
+        report = NetcheckReport.from_dict(netns.check_in_namespace(settings, region, timeout, names, target, raw))
+        if attach:
+            report.attach()
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+    if temporary is not None:
+        report.pcap = None
     return report
 
 
@@ -135,6 +160,9 @@ def _direct(fqdn: str, settings: NetSettings, timeout: float, prober: SynProber 
         nothing = skipped("no address")
         return dns, None, nothing, nothing, nothing, no_proxy
     address = addresses[0]
+    if reason := netns.refusal(address):  # an answer pointing into a namespace lab we are not in
+        refused = Probe(ERROR, reason)
+        return dns, address, refused, skipped("not probed"), skipped("no TCP connection"), no_proxy
     syn_future: Future[Probe] | None = pool.submit(_syn, prober, address, port, timeout) if prober else None
     tcp = tcp_connect(address, port, timeout)
     if tcp.state == OPEN:

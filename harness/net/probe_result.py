@@ -31,6 +31,11 @@ class Probe:
             return "-"
         return f"{self.state} ({_duration(self.seconds)})"
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Probe:
+        """A probe as ``to_dict`` wrote it; only its duration survives, from 0."""
+        return cls(str(data["state"]), str(data.get("detail", "")), 0.0, float(data.get("seconds", 0.0)))
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 4)

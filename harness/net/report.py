@@ -39,6 +39,15 @@ class FqdnResult:
     def probes(self) -> dict[str, Probe]:
         return {"dns": self.dns, "tcp": self.tcp, "syn": self.syn, "tls": self.tls, "proxy": self.proxy}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FqdnResult:
+        """A row as ``to_dict`` wrote it (with ``origin``): times become seconds from the check's start."""
+        started = float(data.get("started_at", 0.0))
+        ended = float(data.get("ended_at", started + float(data.get("seconds", 0.0))))
+        probes = {name: Probe.from_dict(data[name]) for name in ("dns", "tcp", "syn", "tls", "proxy")}
+        return cls(data["fqdn"], data.get("address"), **probes, verdict=Verdict(data["verdict"]),
+                   remedy=data.get("remedy", ""), started=started, ended=ended)
+
     def to_dict(self, origin: float | None = None) -> dict[str, Any]:
         """``origin``: the check's start (monotonic), to give when this row's probes started and ended."""
         timing = {} if origin is None else {"started_at": round(self.started - origin, 4),
@@ -117,6 +126,16 @@ class NetcheckReport:
                 "ca_bundle": self.ca_bundle, "proxy": self.proxy, "syn": self.syn_note,
                 "capture": self.capture_note, "pcap": str(self.pcap) if self.pcap else None,
                 "results": [r.to_dict(self.started) for r in self.results]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NetcheckReport:
+        """The report another process wrote with ``to_dict`` (the check run in the appliance's namespace)."""
+        pcap = data.get("pcap")
+        return cls(vantage=data["vantage"], region=data["region"],
+                   results=[FqdnResult.from_dict(r) for r in data["results"]], resolver=data["resolver"],
+                   https_port=int(data["https_port"]), ca_bundle=data["ca_bundle"], proxy=data["proxy"],
+                   timeout=float(data["timeout"]), elapsed=float(data["elapsed"]), syn_note=data.get("syn", ""),
+                   capture_note=data.get("capture", ""), pcap=Path(pcap) if pcap else None, started=0.0)
 
     def attach(self) -> bool:
         """Attach the table, the JSON and the pcap to the current Allure test or step (masked, never

@@ -56,6 +56,8 @@ class NetSettings:
     ca_bundle: str | None = None  # None: the system trust store
     https_port: int = 443
     proxy: ProxySpec | None = None
+    # The appliance's network namespace (the simulators' namespace mode): the check runs its probes there.
+    netns: str | None = None
 
     @classmethod
     def from_testbed(cls, testbed: Any) -> NetSettings:
@@ -68,12 +70,18 @@ class NetSettings:
         region = str(_get(cloud, "region") or "nam").lower()
         proxy = _get(network, "proxy")
         bundle = _get(network, "ca_bundle")
+        # Namespace mode: the appliance's resolver and port exist only in its namespace, so the lab
+        # writes them beside the namespace's name rather than in ``network`` (used from here).
+        simulator = _get(_get(testbed, "testbed"), "simulator")
+        netns = _get(simulator, "appliance_netns")
+        appliance = (_get(simulator, "appliance_network") or {}) if netns else {}
         return cls(
             region=region,
-            resolver=parse_resolver(_get(network, "resolver")),
+            resolver=parse_resolver(_get(appliance, "resolver") or _get(network, "resolver")),
             ca_bundle=str(bundle) if bundle else None,
-            https_port=int(_get(network, "https_port") or 443),
+            https_port=int(_get(appliance, "https_port") or _get(network, "https_port") or 443),
             proxy=ProxySpec.parse(_expand(str(proxy))) if proxy else None,
+            netns=str(netns) if netns else None,
         )
 
     def secrets(self) -> list[str]:

@@ -43,6 +43,7 @@ class CloudNetwork:
     ssl_context: ssl.SSLContext
     https_port: int
     api_host: str = "127.0.0.1"  # the address the cloud uses to call the appliance back
+    netns: str | None = None  # namespace mode: the appliance's sockets to the cloud start in this namespace
 
 
 class Connector:
@@ -116,7 +117,7 @@ class Connector:
 
     def _session(self, appliance: Appliance) -> aiohttp.ClientSession:
         return lab_session(self.network.resolver, self.network.ssl_context, timeout=self._timeout(),
-                           proxy=appliance.lab.proxy)
+                           proxy=appliance.lab.proxy, netns=self.network.netns)
 
     def _url(self, fqdn: str, path: str) -> str:
         port = self.network.https_port

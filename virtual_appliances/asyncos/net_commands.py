@@ -63,6 +63,10 @@ class Vantage:
         network = getattr(getattr(appliance, "connector", None), "network", None)
         if network is None:
             return None
+        if getattr(network, "netns", None):
+            # Namespace mode: the appliance's resolver (198.19.x) exists only inside its namespace, and these
+            # commands open their sockets in the lab's own namespace, where the packets would leave the host.
+            return None
         host, port = network.resolver
         return cls((str(host), int(port)), int(network.https_port))
 

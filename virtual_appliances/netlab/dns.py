@@ -100,10 +100,12 @@ class _Udp(asyncio.DatagramProtocol):
 
 
 class LabDnsServer:
-    def __init__(self, table: DnsTable, reqlog: RequestLog, host: str = "127.0.0.1") -> None:
+    def __init__(self, table: DnsTable, reqlog: RequestLog, host: str = "127.0.0.1", port: int = 0,
+                 netns: str | None = None) -> None:
         self.table = table
         self.host = host
-        self.port = 0
+        self.port = port
+        self._netns = netns  # namespace mode: the server's sockets live in the cloud namespace
         self._reqlog = reqlog
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
@@ -115,7 +117,7 @@ class LabDnsServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        udp_sock, tcp_sock = _bind_pair(self.host)
+        udp_sock, tcp_sock = _bind_pair(self.host, self.port, self._netns)
         self.port = udp_sock.getsockname()[1]
         transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), sock=udp_sock)
         self._udp = transport
@@ -161,12 +163,25 @@ class LabDnsServer:
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
 
 
-def _bind_pair(host: str) -> tuple[socket.socket, socket.socket]:
-    """A UDP and a TCP socket on the same free port (the kernel picks UDP's; TCP may collide: retry)."""
+def _new_socket(kind: int, netns: str | None) -> socket.socket:
+    if netns is None:
+        return socket.socket(socket.AF_INET, kind)
+    from .namespaces import socket_in  # only namespace mode needs it
+
+    return socket_in(netns, socket.AF_INET, kind)
+
+
+def _bind_pair(host: str, port: int = 0, netns: str | None = None) -> tuple[socket.socket, socket.socket]:
+    """A UDP and a TCP socket on the same port: ``port``, or a free one (the kernel picks UDP's; TCP may
+    collide: retry)."""
     for _ in range(BIND_ATTEMPTS):
-        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        udp.bind((host, 0))
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        udp = _new_socket(socket.SOCK_DGRAM, netns)
+        try:
+            udp.bind((host, port))
+        except BaseException:
+            udp.close()
+            raise
+        tcp = _new_socket(socket.SOCK_STREAM, netns)
         try:
             tcp.bind((host, udp.getsockname()[1]))
             tcp.listen(64)

@@ -3,6 +3,12 @@
 It ties together the address plan (one 127.a.b.x address per FQDN), the DNS server, the cloud's TLS
 listeners, the firewall and the CONNECT proxy, and exposes the knobs the control plane turns.
 All methods run on the lab's event loop; ``reset()`` may also be called from another thread.
+
+``namespaces=True`` (root) adds the namespace mode: the same sites and a second DNS server also serve in
+the cloud namespace of a ``NamespaceTopology`` (198.19.0.x:443, DNS on 198.19.0.2:53), every firewall
+action is mirrored into nftables rules in the firewall namespace, and ``appliance_netns`` names the
+namespace the appliance connector's sockets start in. The loopback side stays as it is: the harness
+(and the proxy) reach the cloud there, never through 198.18.0.0/15 from the lab's own namespace.
 """
 
 from __future__ import annotations
@@ -21,12 +27,16 @@ from ..common.reqlog import RequestLog
 from .addressing import Allocation, allocate, is_ipv4, is_loopback, normalize
 from .dns import DnsTable, LabDnsServer
 from .firewall import Action, Firewall
+from .namespaces import CLOUD_ADDRESS, NamespaceError, NamespaceTopology, listen_socket_in
+from .namespaces import available as namespaces_available
 from .nft import NftDropRules, NftError
 from .proxy import ConnectProxy, ProxyAuth
 from .sites import Sites
 
 FIREWALL_MODES = ("auto", "nftables", "emulated")
 RESET_TIMEOUT = 10.0
+NAMESPACE_HTTPS_PORT = 443  # root only, so the cloud namespace serves the documents' port
+NAMESPACE_DNS_PORT = 53
 
 
 class NetLabError(Exception):
@@ -59,7 +69,7 @@ class NotStarted(NetLabError):
 
 class NetLab:
     def __init__(self, ca: LabCA, reqlog: RequestLog, redactor: Redactor, clock: SimClock,
-                 https_port: int | None = None, proxy: bool = True) -> None:
+                 https_port: int | None = None, proxy: bool = True, namespaces: bool = False) -> None:
         self._ca = ca
         self._reqlog = reqlog
         self._redactor = redactor
@@ -77,6 +87,10 @@ class NetLab:
         self._sites: Sites | None = None
         self._firewall: Firewall | None = None
         self._proxy: ConnectProxy | None = None
+        self._namespaces = namespaces
+        self._topology: NamespaceTopology | None = None
+        self._ns_table: DnsTable | None = None
+        self._ns_dns: LabDnsServer | None = None
 
     # ---- life cycle -------------------------------------------------------------------------------
     def add_site(self, fqdn: str, app: web.Application) -> None:
@@ -94,6 +108,8 @@ class NetLab:
             raise RuntimeError("the netlab is already started")
         if self.firewall_mode not in FIREWALL_MODES:
             raise ValueError(f"firewall_mode must be one of {FIREWALL_MODES}, not {self.firewall_mode!r}")
+        if self._namespaces and not namespaces_available():
+            raise NamespaceError("namespace mode needs root, ip and nft")
         self._loop = asyncio.get_running_loop()
         names = list(dict.fromkeys([*(normalize(n) for n in all_fqdns()), *self._apps]))
         try:
@@ -112,12 +128,16 @@ class NetLab:
             if self._with_proxy:
                 self._proxy = ConnectProxy(self._table, self._firewall, self._reqlog, self._clock)
                 await self._proxy.start()
+            if self._namespaces:
+                await self._start_namespaces(names)
         except BaseException:
             await self.stop()
             raise
 
     async def stop(self) -> None:
         """Close everything and remove kernel rules; safe to call twice or after a failed start."""
+        if self._ns_dns is not None:
+            await self._ns_dns.stop()
         if self._proxy is not None:
             await self._proxy.stop()
         if self._firewall is not None:
@@ -128,8 +148,23 @@ class NetLab:
             await self._dns.stop()
         if self._alloc is not None:
             self._alloc.release()
+        if self._topology is not None:
+            self._topology.destroy()  # the namespaces, their links and nftables go together
         self._proxy = self._firewall = self._sites = self._dns = self._alloc = self._table = None
+        self._topology = self._ns_table = self._ns_dns = None
         self._loop = None
+
+    async def _start_namespaces(self, names: list[str]) -> None:
+        assert self._loop is not None and self._sites is not None
+        self._topology = topology = NamespaceTopology(names)
+        topology.create()
+        self._ns_table = DnsTable(topology.addresses)
+        self._ns_dns = LabDnsServer(self._ns_table, self._reqlog, host=CLOUD_ADDRESS, port=NAMESPACE_DNS_PORT,
+                                    netns=topology.ns.cloud)
+        await self._ns_dns.start()
+        for fqdn in self._apps:
+            sock = listen_socket_in(topology.ns.cloud, topology.addresses[fqdn], NAMESPACE_HTTPS_PORT)
+            self._sites.listen_also(self._loop, fqdn, sock)
 
     def reset(self) -> None:
         """Firewall open, DNS normal, no interception, proxy without deny list or credentials."""
@@ -157,6 +192,10 @@ class NetLab:
             self._sites.reset()
         if self._proxy is not None:
             self._proxy.reset()
+        if self._ns_table is not None:
+            self._ns_table.reset()
+        if self._topology is not None:
+            self._topology.reset()
 
     # ---- what the rest of the lab needs -----------------------------------------------------------
     def address_of(self, fqdn: str) -> str:
@@ -180,6 +219,22 @@ class NetLab:
         return alloc.https_port
 
     @property
+    def appliance_netns(self) -> str | None:
+        """Namespace mode: the appliance namespace (where the connector's sockets start), else None."""
+        return self._topology.ns.appliance if self._topology is not None else None
+
+    @property
+    def appliance_resolver(self) -> tuple[str, int]:
+        """The DNS server the appliance uses: in the cloud namespace in namespace mode."""
+        if self._ns_dns is not None:
+            return self._ns_dns.address
+        return self.resolver
+
+    @property
+    def appliance_https_port(self) -> int:
+        return NAMESPACE_HTTPS_PORT if self._topology is not None else self.https_port
+
+    @property
     def proxy_url(self) -> str | None:
         return self._proxy.url if self._proxy is not None else None
 
@@ -199,6 +254,13 @@ class NetLab:
             raise NetLabError(f"cannot {action} {name}:{port} here: {exc.strerror or exc}") from None
         except NftError as exc:
             raise KernelFirewallError(str(exc)) from None
+        if self._topology is not None:
+            # "443" in a request means the lab's HTTPS port; in the namespaces that is 443 itself.
+            ns_port = NAMESPACE_HTTPS_PORT if port == self.https_port else port
+            try:
+                self._topology.set_policy(name, ns_port, action)
+            except NamespaceError as exc:
+                raise KernelFirewallError(str(exc)) from None
 
     def set_dns(self, fqdn: str, answer: str | None) -> None:
         """Answer ``answer`` (an IPv4 address on loopback) for ``fqdn``, or NXDOMAIN for None."""
@@ -210,11 +272,20 @@ class NetLab:
             self._table.restore(name)
         else:
             self._table.override(name, answer)
+        if self._ns_table is not None and self._topology is not None:
+            # The same fault in the cloud namespace: NXDOMAIN, or another lab FQDN's address there.
+            other = self._table.name_of(answer) if answer is not None else None
+            if other == name:
+                self._ns_table.restore(name)
+            else:
+                self._ns_table.override(name, self._topology.addresses.get(other or "", answer))
 
     def restore_dns(self, fqdn: str) -> None:
         name = self._known(fqdn)
         assert self._table is not None
         self._table.restore(name)
+        if self._ns_table is not None:
+            self._ns_table.restore(name)
 
     def set_intercept(self, fqdn: str, enabled: bool) -> None:
         name = self._known(fqdn)
@@ -243,8 +314,17 @@ class NetLab:
         self._started()
         assert self._alloc and self._dns and self._sites and self._firewall and self._table
         proxy = self._proxy
+        topology = self._topology
         return {
-            "mode": "loopback",
+            "mode": "namespaces" if topology is not None else "loopback",
+            "namespaces": None if topology is None or self._ns_dns is None else {
+                **dict(zip(("appliance", "firewall", "cloud"), topology.ns.all(), strict=True)),
+                "appliance_address": topology.appliance_address,
+                "resolver": {"host": self._ns_dns.host, "port": self._ns_dns.port},
+                "https_port": NAMESPACE_HTTPS_PORT,
+                "addresses": dict(topology.addresses),
+                "filter": "nftables, forward chain of the firewall namespace",
+            },
             "block": self._alloc.block,
             "https_port": self._alloc.https_port,
             "resolver": {"host": self._dns.host, "port": self._dns.port, "transports": ["udp", "tcp"]},

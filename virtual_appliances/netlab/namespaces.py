@@ -13,8 +13,9 @@ the namespaces of a lab that died.
 
 Servers and clients stay on the lab's event loop: ``socket_in()`` creates a socket inside a namespace
 (from a short-lived thread that enters it with setns) and the socket keeps that namespace for life.
-This module builds the topology; wiring the lab's listeners, DNS and the appliance connector onto it
-(e.g. with aiohttp's ``TCPConnector(socket_factory=...)``) is left to the lab runner.
+``NetLab(namespaces=True)`` (``python -m virtual_appliances.lab --netns``) wires the lab onto it: the
+cloud's sites and DNS listen in the cloud namespace (``listen_socket_in``), and the appliance connector
+opens its sockets in the appliance namespace (``appliance_socket_factory``).
 """
 
 from __future__ import annotations
@@ -110,6 +111,20 @@ def socket_in(namespace: str, family: int = socket.AF_INET, kind: int = socket.S
     if isinstance(result[0], BaseException):
         raise result[0]
     return result[0]
+
+
+def listen_socket_in(namespace: str, address: str, port: int, backlog: int = 128) -> socket.socket:
+    """A non-blocking TCP socket listening on ``address:port`` inside ``namespace``."""
+    sock = socket_in(namespace)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((address, port))
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 @dataclass(frozen=True)

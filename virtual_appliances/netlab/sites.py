@@ -49,7 +49,11 @@ class Sites:
         self._ca = ca
         self.identities: dict[str, SiteIdentity] = {}
         self.listeners: dict[str, Listener] = {}
+        # Namespace mode: the same sites also listen in the cloud namespace. The firewall there is
+        # nftables, so these listeners stay open whatever the policy.
+        self.namespace_listeners: list[Listener] = []
         self._runners: dict[int, web.AppRunner] = {}
+        self._servers: dict[str, web.Server] = {}
 
     async def start(self, loop: asyncio.AbstractEventLoop, apps: dict[str, web.Application],
                     addresses: dict[str, str], port: int, sockets: dict[str, socket.socket]) -> None:
@@ -63,11 +67,20 @@ class Sites:
                 await runner.setup()
                 self._runners[id(app)] = runner
             assert runner.server is not None
+            self._servers[fqdn] = runner.server
             identity = SiteIdentity(self._ca, fqdn, addresses[fqdn])
             self.identities[fqdn] = identity
             listener = Listener(loop, addresses[fqdn], port, runner.server, identity.context)
             listener.open(sockets.get(fqdn))
             self.listeners[fqdn] = listener
+
+    def listen_also(self, loop: asyncio.AbstractEventLoop, fqdn: str, sock: socket.socket) -> None:
+        """Serve ``fqdn``'s site on another listening socket too (same app, certificate and interception
+        switch); the certificate names the FQDN, which is what clients verify."""
+        address, port = sock.getsockname()[:2]
+        listener = Listener(loop, address, port, self._servers[fqdn], self.identities[fqdn].context)
+        listener.open(sock)
+        self.namespace_listeners.append(listener)
 
     def intercepted(self) -> list[str]:
         return sorted(f for f, i in self.identities.items() if i.intercepted)
@@ -77,8 +90,10 @@ class Sites:
             identity.intercept(False)
 
     async def stop(self) -> None:
-        for listener in self.listeners.values():
+        for listener in [*self.listeners.values(), *self.namespace_listeners]:
             await listener.aclose()
+        self.namespace_listeners.clear()
+        self._servers.clear()
         for runner in self._runners.values():
             await runner.cleanup()
         self._runners.clear()
