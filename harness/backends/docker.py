@@ -1,0 +1,454 @@
+"""``docker``: the bundled simulators in a container, through the docker SDK (``docker`` package).
+
+Same lab as ``sim`` (``python -m virtual_appliances.lab``), run from the image ``ctrlab/sim:<hash>``:
+
+1. images: ``ctrlab/base:<hash>`` is built by ``virtual_appliances/docker/build_base.sh`` (debootstrap +
+   ``docker import``; no registry), ``ctrlab/sim:<hash>`` by ``virtual_appliances/docker/Dockerfile``.
+   Each tag carries a hash of the image's inputs, so an image is built only when missing, that is when
+   an input changed (docs/docker.md);
+2. the container runs with host networking (the lab listens on 127.x.y.z; no docker bridge carries
+   traffic), as the harness's own user, with a host directory bind-mounted at the *same* path, so the
+   testbed the lab writes there (and the CA bundle it names) is valid on the host as is;
+3. ready = docker reports the container ``healthy`` (HEALTHCHECK: the control plane answers ok) and the
+   testbed is there; the harness then checks ``/_sim/health`` itself, like ``sim``;
+4. teardown (also after a failed provision, at exit, after Ctrl-C): stop (SIGTERM, bounded), save the
+   container's log to ``reports/<log_name>``, remove the container and the directory. Containers left
+   by a killed run (their owner process is gone) are removed at the next provision.
+
+``python -m harness.backends.docker build`` builds the images (and tags ``ctrlab/sim:latest`` for
+``virtual_appliances/docker/compose.yaml``) without starting a lab.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .base import Backend, BackendError, BackendOptions
+
+if TYPE_CHECKING:
+    import docker as docker_sdk
+    from docker.models.containers import Container
+
+    from ..testbed import Testbed
+
+SIM_REPO = "ctrlab/sim"
+BASE_REPO = "ctrlab/base"
+LABEL_INPUTS = "org.ctrlab.inputs"  # full sha256 of the image's inputs
+LABEL_OWNER = "org.ctrlab.owner"  # "<hostname>:<pid>" of the harness that started the container
+LABEL_BACKEND = "org.ctrlab.backend"
+SOURCE_DIRS = ("virtual_appliances",)  # the simulators never import harness/ or steps/
+SOURCE_FILES = ("pyproject.toml",)  # its dependencies
+IGNORED = ("__pycache__", "*.pyc", ".mypy_cache", ".ruff_cache", ".pytest_cache")
+API_TIMEOUT_S = 30  # each docker API call (the SDK's HTTP timeout)
+BUILD_TIMEOUT_S = 1800  # base image (debootstrap) or sim image (pip install from PyPI)
+POLL_S = 0.1  # interval between two health polls (the deadline is start_timeout)
+HEALTH_TIMEOUT = (2.0, 5.0)  # (connect, read) seconds of the harness's own /_sim/health request
+LOG_TAIL_CHARS = 3000
+
+
+def docker_dir(root: Path) -> Path:
+    return root / "virtual_appliances" / "docker"
+
+
+def base_tag(root: Path) -> str:
+    """``ctrlab/base:<hash>``: the first 12 hex of build_base.sh's sha256, as the script computes it."""
+    script = docker_dir(root) / "build_base.sh"
+    return f"{BASE_REPO}:{hashlib.sha256(script.read_bytes()).hexdigest()[:12]}"
+
+
+def _ignored(name: str) -> bool:
+    import fnmatch
+
+    return any(fnmatch.fnmatch(name, pattern) for pattern in IGNORED)
+
+
+def _input_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """(path in the build context, file): everything the sim image is made of, in a stable order."""
+    ddir = docker_dir(root)
+    yield "Dockerfile", ddir / "Dockerfile"
+    yield "healthcheck.py", ddir / "healthcheck.py"
+    for name in SOURCE_FILES:
+        yield name, root / name
+    for top in SOURCE_DIRS:
+        for dirpath, dirnames, filenames in os.walk(root / top):
+            dirnames[:] = sorted(d for d in dirnames if not _ignored(d))
+            for filename in sorted(filenames):
+                if not _ignored(filename):
+                    path = Path(dirpath) / filename
+                    yield path.relative_to(root).as_posix(), path
+
+
+def sim_inputs_hash(root: Path) -> str:
+    """sha256 over the base tag and every input file's path and bytes: changes iff an input changes."""
+    digest = hashlib.sha256(base_tag(root).encode())
+    for name, path in _input_files(root):
+        digest.update(b"\0" + name.encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def find_project_root(options: BackendOptions) -> Path:
+    candidates = [options.project_root, Path(__file__).resolve().parents[2]]
+    for root in candidates:
+        if root is not None and (docker_dir(root) / "Dockerfile").is_file() and (root / "pyproject.toml").is_file():
+            return root
+    raise BackendError("the docker backend builds its image from a ctrlab source checkout (virtual_appliances/docker/"
+                       "Dockerfile); run from the repository, or pass its root as project_root")
+
+
+def build_ca_bundle() -> Path:
+    """The CA bundle pip uses on this machine: PIP_CERT, REQUESTS_CA_BUNDLE, SSL_CERT_FILE or the system's."""
+    for name in ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        value = os.environ.get(name)
+        if value and Path(value).is_file():
+            return Path(value)
+    return Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def connect(timeout: int = API_TIMEOUT_S) -> docker_sdk.DockerClient:
+    """A client of the local daemon (DOCKER_HOST honoured), checked with a ping; BackendError if none."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except Exception as exc:  # DockerException, requests' ConnectionError, a missing socket...
+        raise BackendError(f"no usable docker daemon ({type(exc).__name__}: {exc}); start dockerd "
+                           f"(docs/docker.md) or use --backend sim") from exc
+    return client
+
+
+class ImageBuilder:
+    """Build ``ctrlab/base`` and ``ctrlab/sim`` when missing; the tags name their inputs' hash."""
+
+    def __init__(self, client: docker_sdk.DockerClient, root: Path, log: Path | None = None) -> None:
+        self.client, self.root, self.log = client, root, log
+        self.timings: dict[str, float] = {}  # what was built, in seconds (empty: everything was there)
+
+    def _has(self, tag: str, inputs: str | None = None) -> bool:
+        import docker
+
+        try:
+            image = self.client.images.get(tag)
+        except docker.errors.ImageNotFound:
+            return False
+        return inputs is None or (image.labels or {}).get(LABEL_INPUTS) == inputs
+
+    def ensure_base(self) -> str:
+        tag = base_tag(self.root)
+        if self._has(tag):
+            return tag
+        script = docker_dir(self.root) / "build_base.sh"
+        if shutil.which("debootstrap") is None:
+            raise BackendError(f"{tag} is missing and debootstrap is not installed to build it "
+                               "(apt-get install -y debootstrap; docs/docker.md)")
+        started = time.monotonic()
+        try:
+            done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
+                                  check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise BackendError(f"{script} did not finish within {BUILD_TIMEOUT_S} s") from exc
+        if done.returncode != 0:
+            raise BackendError(f"{script} failed (exit {done.returncode}):\n{done.stderr[-LOG_TAIL_CHARS:]}")
+        self.timings["base"] = time.monotonic() - started
+        return tag
+
+    def ensure_sim(self) -> str:
+        base = self.ensure_base()
+        inputs = sim_inputs_hash(self.root)
+        tag = f"{SIM_REPO}:{inputs[:12]}"
+        if self._has(tag, inputs):
+            return tag
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="ctrlab-build-") as tmp:
+            # A context of exactly the hashed inputs: no node_modules or reports sent to the daemon.
+            context = Path(tmp)
+            for name, path in _input_files(self.root):
+                target = context / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+            # The machine's trust store (not an input: it is how the build reaches the package index,
+            # e.g. through a TLS-inspecting proxy, as the base image uses the machine's apt sources).
+            shutil.copyfile(build_ca_bundle(), context / "build-ca.pem")
+            self._build(context, tag, base, inputs)
+        self.timings["sim"] = time.monotonic() - started
+        return tag
+
+    def _build(self, context: Path, tag: str, base: str, inputs: str) -> None:
+        import docker
+
+        lines: list[str] = []
+        # Its own low-level client: a build is silent for longer than the API timeout while pip runs.
+        api = docker.APIClient(timeout=BUILD_TIMEOUT_S, version="auto", **docker.utils.kwargs_from_env())
+        try:
+            # network_mode host: RUN steps (pip) must not use the default bridge; pull False: no registry.
+            buildargs = {"BASE": base, **{k: os.environ[k] for k in ("PIP_INDEX_URL",) if os.environ.get(k)}}
+            for chunk in api.build(path=str(context), tag=tag, buildargs=buildargs, labels={LABEL_INPUTS: inputs},
+                                   network_mode="host", pull=False, rm=True, forcerm=True, decode=True):
+                if "error" in chunk:
+                    lines.append(str(chunk["error"]))
+                    raise BackendError(f"building {tag} failed:\n" + "".join(lines)[-LOG_TAIL_CHARS:])
+                lines.append(str(chunk.get("stream", "")))
+        except docker.errors.DockerException as exc:
+            raise BackendError(f"building {tag} failed: {exc}\n" + "".join(lines)[-LOG_TAIL_CHARS:]) from exc
+        finally:
+            api.close()
+            if self.log is not None:
+                self.log.parent.mkdir(parents=True, exist_ok=True)
+                self.log.write_text("".join(lines))
+        self.client.images.get(tag).tag(SIM_REPO, "latest")  # for compose.yaml and by-hand runs
+
+
+def _owner() -> str:
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class DockerBackend(Backend):
+    name = "docker"
+
+    def __init__(self, options: BackendOptions) -> None:
+        super().__init__(options)
+        self.client: docker_sdk.DockerClient | None = None
+        self.container: Container | None = None
+        self.workdir: Path | None = None
+        self.image: str | None = None
+        self.log_path = options.reports_dir / options.log_name
+        self.timings: dict[str, float] = {}  # base / sim (built this time), ready (container start -> healthy)
+        self._testbed: Testbed | None = None
+        self._atexit_registered = False
+        self._stop = threading.Event()  # set by teardown: a provision polling in another thread gives up
+
+    def describe(self) -> str:
+        o = self.options
+        extra = "".join(f", {n} {kind}" for kind, n in (("sma", o.sma), ("gateway", o.gateway)) if n)
+        return f"docker {self.image or SIM_REPO} ({o.appliances} esa{extra})"
+
+    def command(self, testbed_out: Path, lab_dir: Path) -> list[str]:
+        """Arguments after the image's entrypoint (python -m virtual_appliances.lab), as the sim backend."""
+        fleet = [f"--{kind}={count}" for kind, count in (("sma", self.options.sma), ("gateway", self.options.gateway))
+                 if count]
+        return ["--appliances", str(self.options.appliances), *fleet, "--testbed-out", str(testbed_out),
+                "--dir", str(lab_dir), *self.options.extra_args]
+
+    # ---- provision ----------------------------------------------------------------------------------
+    def provision(self) -> Testbed:
+        if self._testbed is not None:
+            return self._testbed
+        self._stop.clear()
+        self.client = connect()
+        root = find_project_root(self.options)
+        self.reap_stale(self.client)
+        builder = ImageBuilder(self.client, root, self.options.reports_dir / "docker-build.log")
+        self.image = builder.ensure_sim()
+        self.timings.update(builder.timings)
+
+        self.workdir = Path(tempfile.mkdtemp(prefix="ctrlab-docker-"))
+        os.chmod(self.workdir, 0o755)  # the container may run as another uid than the one that made it
+        testbed_out = self.workdir / "testbed.yaml"
+        if not self._atexit_registered:
+            atexit.register(self.teardown)  # a hard exit of pytest must not leave the container running
+            self._atexit_registered = True
+        started = time.monotonic()
+        uid, gid = os.getuid(), os.getgid()
+        try:
+            self.container = self.client.containers.run(
+                self.image, self.command(testbed_out, self.workdir / "lab"), detach=True,
+                name=f"ctrlab-sim-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+                network_mode="host",  # never the default bridge: the lab is all loopback, like `sim`
+                user=f"{uid}:{gid}",  # like `sim`: root gets nftables and port 443, a user the fallbacks
+                cap_add=["NET_ADMIN"] if uid == 0 else None,  # nftables drop rules, as `sim` has as root
+                environment={"CTRLAB_TESTBED": str(testbed_out), "HOME": "/tmp",
+                             **{k: v for k, v in (self.options.environ or os.environ).items()
+                                if k.startswith("CTRLAB_SIM") or k.startswith("CTRLAB_NETLAB")}},
+                volumes={str(self.workdir): {"bind": str(self.workdir), "mode": "rw"}},
+                labels={LABEL_BACKEND: "docker", LABEL_OWNER: _owner()})
+        except Exception as exc:
+            self._fail(f"cannot start a container of {self.image}: {exc}")
+        deadline = started + self.options.start_timeout
+        self._wait_healthy(deadline)
+        testbed = self._read_testbed(testbed_out)
+        self._check_health(testbed, deadline)
+        self.timings["ready"] = time.monotonic() - started
+        self._testbed = testbed
+        return testbed
+
+    def _wait_healthy(self, deadline: float) -> None:
+        assert self.container is not None
+        status, health = "created", "starting"
+        while True:
+            try:
+                self.container.reload()
+            except Exception as exc:
+                self._fail(f"the container disappeared: {exc}")
+            state: dict[str, Any] = self.container.attrs.get("State", {})
+            status = state.get("Status", "?")
+            health = (state.get("Health") or {}).get("Status", "none")
+            if status in ("exited", "dead"):
+                self._fail(f"the container exited with code {state.get('ExitCode')} before it was healthy")
+            if health == "healthy":
+                return
+            if health == "unhealthy":
+                self._fail(f"docker reports the container unhealthy: {self._last_probe(state)}")
+            if time.monotonic() > deadline or self._stop.is_set():
+                self._fail(f"the container was not healthy within {self.options.start_timeout:g} s "
+                           f"(status {status}, health {health}: {self._last_probe(state)})")
+            self._stop.wait(POLL_S)  # a poll interval to the deadline; teardown ends it at once
+
+    @staticmethod
+    def _last_probe(state: dict[str, Any]) -> str:
+        log = (state.get("Health") or {}).get("Log") or []
+        return str(log[-1].get("Output", "")).strip()[:300] if log else "no probe yet"
+
+    def _read_testbed(self, testbed_out: Path) -> Testbed:
+        from ..testbed import TestbedError, load_testbed
+
+        try:
+            return load_testbed(testbed_out, environ=self.options.environ)
+        except TestbedError as exc:
+            self._fail(f"the lab wrote a testbed the harness cannot use:\n{exc}")
+            raise  # unreachable: _fail raises
+
+    def _check_health(self, testbed: Testbed, deadline: float) -> None:
+        """The harness's own look at /_sim/health: proves the host reaches the container's lab."""
+        import requests
+
+        assert testbed.simulator is not None, "a simulator lab's testbed names its control plane"
+        url = f"{testbed.simulator.control_url}/_sim/health"
+        with requests.Session() as session:
+            session.trust_env = False  # no proxy between the harness and a loopback control plane
+            last = "no answer"
+            while time.monotonic() < deadline and not self._stop.is_set():
+                try:
+                    response = session.get(url, timeout=HEALTH_TIMEOUT)
+                    body = response.json() if response.ok else None
+                    if isinstance(body, dict) and body.get("status") == "ok":
+                        return
+                    last = f"HTTP {response.status_code}: {response.text[:200]}"
+                except (requests.RequestException, ValueError) as exc:
+                    last = f"{type(exc).__name__}: {exc}"
+                self._stop.wait(POLL_S)
+        self._fail(f"{url} did not answer status ok from the host (last: {last})")
+
+    # ---- logs ---------------------------------------------------------------------------------------
+    def logs(self, since: float | None = None) -> str:
+        """The container's output (since a unix time, for one scenario's attachment); '' when none."""
+        if self.container is None:
+            return ""
+        try:
+            kwargs: dict[str, Any] = {"stdout": True, "stderr": True, "timestamps": True}
+            if since is not None:
+                kwargs["since"] = int(since)
+            return self.container.logs(**kwargs).decode("utf-8", "replace")
+        except Exception as exc:
+            return f"(container logs unavailable: {exc})"
+
+    def _save_logs(self) -> None:
+        text = self.logs()
+        if not text:
+            return
+        with contextlib.suppress(OSError):
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self.log_path.write_text(text)
+
+    def _fail(self, reason: str) -> None:
+        tail = self.logs()[-LOG_TAIL_CHARS:].strip() or "(the container wrote nothing)"
+        self.teardown()
+        raise BackendError(f"the simulator container did not start: {reason}\n"
+                           f"--- last lines of the container's log ({self.log_path}) ---\n{tail}")
+
+    # ---- teardown -----------------------------------------------------------------------------------
+    def teardown(self) -> None:
+        self._stop.set()
+        container, self.container = self.container, None
+        if container is not None:
+            with contextlib.suppress(Exception):
+                container.stop(timeout=int(self.options.stop_timeout))  # SIGTERM, then SIGKILL
+            self.container = container  # for _save_logs
+            self._save_logs()
+            self.container = None
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                self.client.close()
+            self.client = None
+        self._testbed = None
+        if self._atexit_registered:
+            atexit.unregister(self.teardown)
+            self._atexit_registered = False
+
+    @staticmethod
+    def reap_stale(client: docker_sdk.DockerClient) -> list[str]:
+        """Remove ctrlab containers of this host whose harness process is gone (a SIGKILLed run)."""
+        import socket
+
+        removed: list[str] = []
+        host = socket.gethostname()
+        for container in client.containers.list(all=True, filters={"label": f"{LABEL_BACKEND}=docker"}):
+            owner_host, _, pid = (container.labels.get(LABEL_OWNER) or "").rpartition(":")
+            if owner_host == host and pid.isdigit() and not _pid_alive(int(pid)):
+                # Its bind-mounted lab directory too (ours: a ctrlab-docker-* temp dir), which teardown never reached.
+                dirs = [m.get("Source", "") for m in container.attrs.get("Mounts", [])]
+                with contextlib.suppress(Exception):
+                    container.remove(force=True)
+                    removed.append(container.name)
+                tmp = Path(tempfile.gettempdir())
+                for source in map(Path, dirs):
+                    if source.name.startswith("ctrlab-docker-") and source.parent == tmp:
+                        shutil.rmtree(source, ignore_errors=True)
+        return removed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m harness.backends.docker build``: build what is missing, print the tags and timings."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m harness.backends.docker")
+    parser.add_argument("action", choices=["build", "tag"], help="build: build missing images; tag: print the tags")
+    args = parser.parse_args(argv)
+    root = find_project_root(BackendOptions())
+    if args.action == "tag":
+        print(base_tag(root))
+        print(f"{SIM_REPO}:{sim_inputs_hash(root)[:12]}")
+        return 0
+    try:
+        builder = ImageBuilder(connect(), root, Path("reports") / "docker-build.log")
+        tag = builder.ensure_sim()
+    except BackendError as exc:
+        print(f"ctrlab docker: {exc}", file=sys.stderr)
+        return 1
+    built = ", ".join(f"{k} {v:.1f} s" for k, v in builder.timings.items()) or "nothing to build"
+    print(f"{base_tag(root)}\n{tag} (also {SIM_REPO}:latest)\nbuilt: {built}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
