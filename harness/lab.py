@@ -12,6 +12,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from .report.masking import Masker
@@ -28,6 +29,8 @@ class Lab:
         self.masker = masker
         self._resources: dict[object, tuple[Any, Callable[[Any], object] | None]] = {}
         self._lock = threading.RLock()
+        # pytest-xdist: the directory of the per-appliance lease locks all workers share; None: one process.
+        self.lease_dir: Path | None = None
 
     # ---- the testbed, as scenarios ask for it --------------------------------------------------------
     @property

@@ -28,6 +28,7 @@ _HINTS = {
     "AuthenticationFailed": "the testbed's credentials were refused: check the password (and its %ENV variable)",
 }
 STEP_KEY = pytest.StashKey[str]()
+_SHARED_TESTBED = pytest.StashKey[Path]()  # xdist controller: the testbed of the lab the workers share
 _CONFIGS: list[pytest.Config] = []  # the configured sessions, innermost last (pytester nests them)
 
 
@@ -94,6 +95,8 @@ def pytest_configure(config: pytest.Config) -> None:
         state.backend = state.make_backend()
     except BackendError as exc:
         _abort(state, str(exc))
+    if _is_xdist_controller(config):
+        _share_with_workers(config, state)
     if options.testbed is not None:  # fail at start, in one line, rather than in every scenario
         from .testbed import TestbedError, load_testbed  # pydantic: only imported when a testbed is used
 
@@ -104,6 +107,47 @@ def pytest_configure(config: pytest.Config) -> None:
                 state.preloaded.with_region(options.region)
         except TestbedError as exc:
             _abort(state, str(exc))
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return (not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", None))
+            and getattr(config.option, "dist", "no") != "no")
+
+
+def _share_with_workers(config: pytest.Config, state: CtrlabSession) -> None:
+    """pytest-xdist: one lab and one lease directory for the whole run, owned by the controller.
+
+    Why the controller: it outlives every worker, so no worker has to wait for the others before
+    stopping the lab, and no reference count can go stale when a worker crashes. The lab starts here
+    only for feature runs on the sim backend (``pytest tests -n 2`` never starts one).
+    """
+    import shutil
+    import tempfile
+
+    from .backends import BackendError
+
+    shared = Path(tempfile.mkdtemp(prefix="ctrlab-xdist-"))
+    (shared / "leases").mkdir()
+    state.shared_dir = shared
+    state.on_close(lambda: shutil.rmtree(shared, ignore_errors=True))
+    if state.options.backend != "sim" or not _runs_features(config) or config.option.collectonly:
+        return
+    try:
+        config.stash[_SHARED_TESTBED] = state.provision_for_workers()
+    except BackendError as exc:
+        state.provision_error = str(exc)
+        _abort(state, f"ctrlab: cannot provision the lab (sim, shared by the xdist workers): {exc}")
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: only called when pytest-xdist runs workers
+def pytest_configure_node(node: Any) -> None:
+    state = node.config.stash.get(SESSION_KEY, None)
+    if state is None or state.shared_dir is None:
+        return
+    node.workerinput["ctrlab_shared_dir"] = str(state.shared_dir)
+    testbed = node.config.stash.get(_SHARED_TESTBED, None)
+    if testbed is not None:
+        node.workerinput["ctrlab_shared_testbed"] = str(testbed)
 
 
 def _fixtures_module() -> Any:
@@ -157,11 +201,11 @@ def _write_report_files(config: pytest.Config, only_if_exists: bool = False) -> 
     state = config.stash.get(SESSION_KEY, None)
     if results is None or state is None or (only_if_exists and not results.is_dir()):
         return
-    # With xdist the workers provision the labs: a worker that did writes what it ran against; the
-    # controller writes only what no worker could (categories, or the environment of an aborted run).
+    # With xdist on real gear each worker provisions (reads) the lab and writes what it ran against; on
+    # the simulators the controller runs the one shared lab and writes both files itself.
     is_worker = hasattr(config, "workerinput")
-    if is_worker and state.provisioned is None:
-        return
+    if is_worker and (state.provisioned is None or state.shared_lab):
+        return  # a worker on the controller's shared lab: the controller writes, once, for the whole run
     write_categories(results)
     env_file = results / "environment.properties"
     if is_worker or state.provisioned is not None or state.provision_error or not env_file.exists():

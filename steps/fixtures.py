@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
-from .lab import LabAccess
+from .lab import LabAccess, changes_whole_lab
 from .world import World
 
 
@@ -28,9 +29,18 @@ def _optional_fixture(request: pytest.FixtureRequest, name: str) -> object | Non
 def ctrlab_access(request: pytest.FixtureRequest) -> Iterator[LabAccess]:
     """Built on the plugin's ``lab`` (the provisioned testbed) and ``sim_control`` (None on real gear)."""
     lab = request.getfixturevalue("lab")
-    access = LabAccess(lab.testbed, _optional_fixture(request, "sim_control"), lab=lab)  # type: ignore[arg-type]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:]  # xdist: gw0, gw1, ... (which device to try first)
+    access = LabAccess(lab.testbed, _optional_fixture(request, "sim_control"), lab=lab,  # type: ignore[arg-type]
+                       lease_dir=getattr(lab, "lease_dir", None), worker_index=int(worker) if worker.isdigit() else 0)
     yield access
     access.close()
+
+
+def _changes_whole_lab(request: pytest.FixtureRequest) -> bool:
+    from harness.report.unstarted import scenario_template
+
+    template = scenario_template(request.node)
+    return template is not None and changes_whole_lab(step.name for step in template.steps)
 
 
 def device_kind(request: pytest.FixtureRequest) -> str:
@@ -47,7 +57,7 @@ def device_kind(request: pytest.FixtureRequest) -> str:
 def world(request: pytest.FixtureRequest, ctrlab_access: LabAccess) -> Iterator[World]:
     kind = device_kind(request)
     try:
-        lease = ctrlab_access.lease(kind)
+        lease = ctrlab_access.lease(kind, lab_wide=_changes_whole_lab(request))
         device = lease.__enter__()
     except LookupError as exc:
         pytest.skip(f"the testbed cannot run this scenario: {exc}")

@@ -13,12 +13,16 @@ set-ups a real lab needs a person for) says so with a pytest skip naming the man
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from pathlib import Path
+from typing import IO, Any, Protocol, TypeVar
 
 from harness.appliance import AsyncOSCli, AsyncOSGui, AsyncOSRest, SmtpSender
 from harness.cloud import SseAdmin, ThreatResponseClient
@@ -30,6 +34,26 @@ SERVER_OF_REGION = {"nam": "AMERICAS", "eu": "EUROPE", "apjc": "APJC"}
 REGION_OF_SERVER = {v: k for k, v in SERVER_OF_REGION.items()}
 SSE_API_FQDN = {"nam": "api-sse.cisco.com", "eu": "api.eu.sse.itd.cisco.com", "apjc": "api.apj.sse.itd.cisco.com"}
 SERVER_LABEL = {server: f"{server} ({SSE_API_FQDN[region]})" for region, server in SERVER_OF_REGION.items()}
+LEASE_WAIT_S = 900.0  # how long a scenario waits for an appliance (or the lab) other xdist workers hold
+LEASE_POLL_S = 0.02
+MAX_SHARED_WAIT_S = 5.0  # bound of one real wait standing in for a clock jump on a shared lab
+# Steps that change what every appliance of a shared lab sees: their scenarios lease the whole lab.
+LAB_WIDE_STEPS = re.compile(
+    r"^(the firewall (drops|rejects|allows) https to|the lab proxy (denies|allows every)|the lab's dns does not "
+    r"resolve|a middlebox intercepts tls|threat response is disabled in sse cloud services|an expired "
+    r"registration token|after the \w+ deadline .* still)", re.IGNORECASE)
+
+
+def changes_whole_lab(step_names: Iterable[str]) -> bool:
+    """Whether a scenario with these steps changes lab-wide state (xdist workers must not overlap it)."""
+    return any(LAB_WIDE_STEPS.match(name.strip()) for name in step_names)
+
+
+def _unlock(handle: IO[str] | None) -> None:
+    if handle is not None:
+        with contextlib.suppress(OSError, ValueError):
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
 
 
 class SimControl(Protocol):
@@ -143,8 +167,12 @@ def devices_of(data: Mapping[str, Any]) -> list[Device]:
 class LabAccess:
     """Session-wide: drivers per device (SSH sessions are reused across scenarios), clients per region."""
 
-    def __init__(self, testbed: Any, sim_control: SimControl | None = None, lab: Any = None) -> None:
+    def __init__(self, testbed: Any, sim_control: SimControl | None = None, lab: Any = None,
+                 lease_dir: Path | None = None, worker_index: int = 0) -> None:
         self.harness_lab = lab  # harness.lab.Lab: session resources and run-time secret masking
+        self.lease_dir = lease_dir  # pytest-xdist: the lock files shared with the other workers
+        self.whole_lab = False  # this worker's scenario holds the whole (shared) lab exclusively
+        self.worker_index = worker_index
         self.data = testbed_dict(testbed)
         self.devices = {d.name: d for d in devices_of(self.data)}
         self.sim = sim_control
@@ -173,20 +201,97 @@ class LabAccess:
 
     # ---- leasing ------------------------------------------------------------------------------------
     @contextmanager
-    def lease(self, kind: str = "esa") -> Iterator[Device]:
-        """One device of ``kind`` for one scenario (first free one; xdist workers have their own lab)."""
-        with self._lock:
-            free = [d for d in self.devices.values() if d.kind == kind and d.name not in self.leased]
-            if not free:
-                raise LookupError(f"the testbed has no free {kind} device (devices: "
-                                  f"{', '.join(f'{d.name}={d.kind}' for d in self.devices.values())})")
-            device = free[0]
-            self.leased.add(device.name)
+    def lease(self, kind: str = "esa", lab_wide: bool = False) -> Iterator[Device]:
+        """One device of ``kind`` for one scenario (the first free one).
+
+        Within one process a set of leased names suffices. With pytest-xdist the workers share one lab
+        (``lease_dir`` set), so a lease is also an exclusive ``flock`` on ``<lease_dir>/<device>.lock``,
+        held for the scenario: two workers never drive the same appliance. Scenarios that change what
+        every appliance sees (firewall, proxy, DNS, SSE Cloud Services, a long clock jump) pass
+        ``lab_wide``: they hold ``lab.lock`` exclusively, every other scenario holds it shared.
+        """
+        lab_lock = self._lock_lab(lab_wide) if self.lease_dir is not None else None
+        try:
+            device, device_lock = self._take_device(kind)
+        except BaseException:
+            _unlock(lab_lock)
+            raise
+        self.whole_lab = lab_wide and lab_lock is not None
         try:
             yield device
         finally:
+            self.whole_lab = False
             with self._lock:
                 self.leased.discard(device.name)
+            _unlock(device_lock)
+            _unlock(lab_lock)
+
+    def _candidates(self, kind: str) -> list[Device]:
+        of_kind = [d for d in self.devices.values() if d.kind == kind]
+        if not of_kind:
+            raise LookupError(f"the testbed has no {kind} device (devices: "
+                              f"{', '.join(f'{d.name}={d.kind}' for d in self.devices.values())})")
+        # Each xdist worker starts its search at a different device, so workers seldom hand an appliance
+        # over (a handover costs the next holder a clean-up of the appliance's SSE records).
+        shift = self.worker_index % len(of_kind)
+        return of_kind[shift:] + of_kind[:shift]
+
+    def _take_device(self, kind: str) -> tuple[Device, IO[str] | None]:
+        candidates = self._candidates(kind)
+        end = time.monotonic() + LEASE_WAIT_S
+        while True:
+            with self._lock:
+                for device in candidates:
+                    if device.name in self.leased:
+                        continue
+                    handle = self._try_lock_device(device) if self.lease_dir is not None else None
+                    if self.lease_dir is not None and handle is None:
+                        continue  # another worker drives it
+                    self.leased.add(device.name)
+                    return device, handle
+            if self.lease_dir is None:  # one process: nobody will release a device while we wait
+                raise LookupError(f"the testbed has no free {kind} device (devices: "
+                                  f"{', '.join(f'{d.name}={d.kind}' for d in self.devices.values())})")
+            if time.monotonic() > end:
+                raise LookupError(f"no {kind} device became free within {LEASE_WAIT_S:.0f} s (the other xdist "
+                                  f"workers hold them; locks in {self.lease_dir})")
+            threading.Event().wait(LEASE_POLL_S)  # poll to the deadline: flock has no timeout of its own
+
+    def _try_lock_device(self, device: Device) -> IO[str] | None:
+        assert self.lease_dir is not None
+        handle = (self.lease_dir / f"{device.name}.lock").open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        handle.seek(0)
+        previous = handle.read().strip()
+        me = f"pid {os.getpid()} access {id(self):x}"  # whose memory of the device's state is current
+        if previous and previous != me:
+            # Another worker drove it last: what this process remembers about its SSE records is stale.
+            self.sse_dirty.add(device.name)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(me)
+        handle.flush()
+        return handle
+
+    def _lock_lab(self, exclusive: bool) -> IO[str]:
+        assert self.lease_dir is not None
+        handle = (self.lease_dir / "lab.lock").open("a+", encoding="utf-8")
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        end = time.monotonic() + LEASE_WAIT_S
+        while True:
+            try:
+                fcntl.flock(handle, mode | fcntl.LOCK_NB)
+                return handle
+            except BlockingIOError:
+                if time.monotonic() > end:
+                    handle.close()
+                    raise LookupError(f"the lab stayed busy for {LEASE_WAIT_S:.0f} s (another xdist worker ran "
+                                      f"a scenario that changes the whole lab; lock {handle.name})") from None
+                threading.Event().wait(LEASE_POLL_S)
 
     # ---- drivers ------------------------------------------------------------------------------------
     def mask(self, *secrets: str | None) -> None:
@@ -266,10 +371,24 @@ class LabAccess:
             return self.sim.delete(path)
         return self.sim.post(path, json=body) if body is not None else self.sim.post(path)
 
+    @property
+    def clock_shared(self) -> bool:
+        """Whether other xdist workers' scenarios run on this lab's clock right now.
+
+        Jumping a shared clock would expire their tokens and time out their in-flight exchanges (the
+        simulators count timeouts in simulated time), so then the harness lets the clock run at its
+        own speed instead; a scenario holding the whole lab may still jump it.
+        """
+        return self.lease_dir is not None and self.sim is not None and not self.whole_lab
+
     def advance_clock(self, sim_seconds: float) -> None:
         """Let simulated time pass (a speed-up of a documented wait; the state is the same as waiting)."""
-        if self.sim is not None and sim_seconds > 0:
-            self.control("POST", "/_sim/clock", {"advance": float(sim_seconds)})
+        if self.sim is None or sim_seconds <= 0:
+            return
+        if self.clock_shared:  # wait the real equivalent instead (at 600x, "a few minutes" is 0.3 s)
+            threading.Event().wait(min(sim_seconds / max(self.clock_speed, 1.0), MAX_SHARED_WAIT_S))
+            return
+        self.control("POST", "/_sim/clock", {"advance": float(sim_seconds)})
 
     # ---- polling ------------------------------------------------------------------------------------
     def poll(self, deadline: str, probe: Callable[[], T], done: Callable[[T], bool], what: str,
@@ -290,7 +409,8 @@ class LabAccess:
             left = end - time.monotonic()
             if left <= 0:
                 raise TimedOut(what, seconds, last)
-            self.advance_clock(sim_step)
+            if not self.clock_shared:  # shared: the lab clock runs on its own while we poll
+                self.advance_clock(sim_step)
             # With the clock moved, the simulated wait has happened; a short real pause lets the lab's
             # own work (connector exchanges) progress without spinning.
             pause = min(interval, 0.02) if self.sim is not None and sim_step else interval

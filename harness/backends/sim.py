@@ -6,6 +6,10 @@ testbed file the lab writes once every endpoint listens (written atomically, so 
 protocols. The lab runs in its own process group: a Ctrl-C in the terminal reaches pytest, which tears
 the lab down in order (SIGINT, a bounded wait, then SIGKILL). Its output goes to
 ``reports/sim-lab.log``.
+
+With pytest-xdist the controller runs the one lab (``SimBackend``) and each worker attaches to it
+(``SharedSimBackend``): it reads the testbed the controller's lab wrote, checks health, and never stops
+the lab, which the controller does once every worker is done.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class SimBackend(Backend):
         self._log: IO[bytes] | None = None
         self._testbed: Testbed | None = None
         self._atexit_registered = False
+        self.testbed_path: Path | None = None  # where the running lab wrote its testbed (shared with workers)
 
     def describe(self) -> str:
         o = self.options
@@ -94,7 +99,7 @@ class SimBackend(Backend):
         self._wait_for_file(testbed_out, deadline)
         testbed = self._read_testbed(testbed_out)
         self._wait_for_health(testbed, deadline)
-        self._testbed = testbed
+        self._testbed, self.testbed_path = testbed, testbed_out
         return testbed
 
     def _wait_for_file(self, testbed_out: Path, deadline: float) -> None:
@@ -140,8 +145,10 @@ class SimBackend(Backend):
                 if time.monotonic() > deadline:
                     self._fail(f"{url} did not answer status ok within {self.options.start_timeout:g} s "
                                f"(last: {last})")
+                if self.process is None:  # attached to a lab another process runs: nothing to wait on
+                    threading.Event().wait(POLL_WAIT_S)
+                    continue
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    assert self.process is not None
                     self.process.wait(timeout=POLL_WAIT_S)
         finally:
             session.close()
@@ -179,7 +186,7 @@ class SimBackend(Backend):
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
-        self._testbed = None
+        self._testbed, self.testbed_path = None, None
         if self._atexit_registered:
             atexit.unregister(self.teardown)
             self._atexit_registered = False
@@ -189,3 +196,33 @@ class SimBackend(Backend):
         # The lab leads its own process group: signal the group, so helpers it spawned stop too.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, sig)
+
+
+class SharedSimBackend(SimBackend):
+    """An xdist worker's view of the lab the controller runs: attach to its testbed, never start or stop it."""
+
+    def __init__(self, options: BackendOptions, testbed_path: Path) -> None:
+        super().__init__(options)
+        self.shared_testbed = testbed_path
+
+    def describe(self) -> str:
+        return f"{super().describe()}, shared by the xdist workers"
+
+    def provision(self) -> Testbed:
+        if self._testbed is not None:
+            return self._testbed
+        if not self.shared_testbed.is_file():
+            raise BackendError(f"the shared simulator lab's testbed {self.shared_testbed} is gone: did the "
+                               "xdist controller stop the lab early? (its log: sim-lab.log)")
+        testbed = self._read_testbed(self.shared_testbed)
+        self._wait_for_health(testbed, time.monotonic() + self.options.start_timeout)
+        self._testbed, self.testbed_path = testbed, self.shared_testbed
+        return testbed
+
+    def _fail(self, reason: str) -> None:
+        raise BackendError(f"the shared simulator lab is not usable: {reason}\n"
+                           f"--- last lines of {self.log_path} ---\n{self._log_tail()}")
+
+    def teardown(self) -> None:
+        # The controller owns the lab process and its log: a worker only forgets what it read.
+        self._testbed, self.testbed_path = None, None

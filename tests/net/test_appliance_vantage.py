@@ -116,7 +116,12 @@ def cli(lab: RunningLab, bg: BackgroundLoop) -> Iterator[AsyncOSCli]:
         yield driver
     finally:
         driver.close()
-        server.close()
+        bg.run(_close(server))  # on the server's own loop: asyncio servers are not thread-safe
+
+
+async def _close(server: asyncssh.SSHAcceptor) -> None:
+    server.close()
+    await server.wait_closed()
 
 
 def test_from_the_appliance_a_healthy_lab_is_reachable(lab: RunningLab, cli: AsyncOSCli) -> None:
