@@ -6,10 +6,12 @@ depend on pytest, so the command line (``ctrlab``) can use them too.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 if TYPE_CHECKING:
     from ..testbed import Testbed
@@ -54,3 +56,47 @@ class Backend(ABC):
     def describe(self) -> str:
         """One line for reports (environment.properties, the terminal header)."""
         return self.name
+
+
+HEALTH_TIMEOUT = (2.0, 5.0)  # (connect, read) seconds of one /_sim/health request
+
+
+def read_lab_testbed(path: Path, environ: dict[str, str] | None, fail: Callable[[str], NoReturn]) -> Testbed:
+    """The testbed a simulator lab wrote, or ``fail`` with what is wrong with it."""
+    from ..testbed import TestbedError, load_testbed
+
+    try:
+        return load_testbed(path, environ=environ)
+    except TestbedError as exc:
+        fail(f"the lab wrote a testbed the harness cannot use:\n{exc}")
+
+
+def wait_for_control_plane(testbed: Testbed, deadline: float, budget: float, *, pause: Callable[[], object],
+                           gone: Callable[[], str | None], fail: Callable[[str], NoReturn]) -> None:
+    """Poll the lab's ``/_sim/health`` until it answers status ok, from this host, to a deadline.
+
+    ``pause`` waits one poll interval (returning early when the lab dies is welcome); ``gone`` says why
+    waiting is pointless (the lab exited, teardown began), or None.
+    """
+    import requests
+
+    assert testbed.simulator is not None, "a simulator lab's testbed names its control plane"
+    url = f"{testbed.simulator.control_url}/_sim/health"
+    last = "no answer"
+    with requests.Session() as session:
+        session.trust_env = False  # no proxy between the harness and a loopback control plane
+        while True:
+            reason = gone()
+            if reason:
+                fail(reason)
+            try:
+                response = session.get(url, timeout=HEALTH_TIMEOUT)
+                body: Any = response.json() if response.ok else None
+                if isinstance(body, dict) and body.get("status") == "ok":
+                    return
+                last = f"HTTP {response.status_code}: {response.text[:200]}"
+            except (requests.RequestException, ValueError) as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            if time.monotonic() > deadline:
+                fail(f"{url} did not answer status ok within {budget:g} s (last: {last})")
+            pause()

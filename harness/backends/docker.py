@@ -34,9 +34,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from .base import Backend, BackendError, BackendOptions
+from .base import Backend, BackendError, BackendOptions, read_lab_testbed, wait_for_control_plane
 
 if TYPE_CHECKING:
     import docker as docker_sdk
@@ -55,7 +55,6 @@ IGNORED = ("__pycache__", "*.pyc", ".mypy_cache", ".ruff_cache", ".pytest_cache"
 API_TIMEOUT_S = 30  # each docker API call (the SDK's HTTP timeout)
 BUILD_TIMEOUT_S = 1800  # base image (debootstrap) or sim image (pip install from PyPI)
 POLL_S = 0.1  # interval between two health polls (the deadline is start_timeout)
-HEALTH_TIMEOUT = (2.0, 5.0)  # (connect, read) seconds of the harness's own /_sim/health request
 LOG_TAIL_CHARS = 3000
 
 
@@ -325,34 +324,14 @@ class DockerBackend(Backend):
         return str(log[-1].get("Output", "")).strip()[:300] if log else "no probe yet"
 
     def _read_testbed(self, testbed_out: Path) -> Testbed:
-        from ..testbed import TestbedError, load_testbed
-
-        try:
-            return load_testbed(testbed_out, environ=self.options.environ)
-        except TestbedError as exc:
-            self._fail(f"the lab wrote a testbed the harness cannot use:\n{exc}")
-            raise  # unreachable: _fail raises
+        return read_lab_testbed(testbed_out, self.options.environ, self._fail)
 
     def _check_health(self, testbed: Testbed, deadline: float) -> None:
         """The harness's own look at /_sim/health: proves the host reaches the container's lab."""
-        import requests
-
-        assert testbed.simulator is not None, "a simulator lab's testbed names its control plane"
-        url = f"{testbed.simulator.control_url}/_sim/health"
-        with requests.Session() as session:
-            session.trust_env = False  # no proxy between the harness and a loopback control plane
-            last = "no answer"
-            while time.monotonic() < deadline and not self._stop.is_set():
-                try:
-                    response = session.get(url, timeout=HEALTH_TIMEOUT)
-                    body = response.json() if response.ok else None
-                    if isinstance(body, dict) and body.get("status") == "ok":
-                        return
-                    last = f"HTTP {response.status_code}: {response.text[:200]}"
-                except (requests.RequestException, ValueError) as exc:
-                    last = f"{type(exc).__name__}: {exc}"
-                self._stop.wait(POLL_S)
-        self._fail(f"{url} did not answer status ok from the host (last: {last})")
+        wait_for_control_plane(
+            testbed, deadline, self.options.start_timeout, pause=lambda: self._stop.wait(POLL_S),
+            gone=lambda: "teardown began while waiting for the lab's health" if self._stop.is_set() else None,
+            fail=self._fail)
 
     # ---- logs ---------------------------------------------------------------------------------------
     def logs(self, since: float | None = None) -> str:
@@ -375,7 +354,7 @@ class DockerBackend(Backend):
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self.log_path.write_text(text)
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str) -> NoReturn:
         tail = self.logs()[-LOG_TAIL_CHARS:].strip() or "(the container wrote nothing)"
         self.teardown()
         raise BackendError(f"the simulator container did not start: {reason}\n"

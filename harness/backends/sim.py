@@ -25,16 +25,15 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, NoReturn
 
-from .base import Backend, BackendError, BackendOptions
+from .base import Backend, BackendError, BackendOptions, read_lab_testbed, wait_for_control_plane
 
 if TYPE_CHECKING:
     from ..testbed import Testbed
 
 LAB_MODULE = "virtual_appliances.lab"
 POLL_WAIT_S = 0.05  # how long each wait for the testbed file lasts (returns early if the lab exits)
-HEALTH_TIMEOUT = (2.0, 5.0)  # (connect, read) seconds of one /_sim/health request
 LOG_TAIL_CHARS = 3000
 
 
@@ -114,44 +113,23 @@ class SimBackend(Backend):
                 self.process.wait(timeout=POLL_WAIT_S)  # a short wait that ends early if the lab dies
 
     def _read_testbed(self, testbed_out: Path) -> Testbed:
-        from ..testbed import TestbedError, load_testbed
-
-        try:
-            return load_testbed(testbed_out, environ=self.options.environ)
-        except TestbedError as exc:
-            self._fail(f"the lab wrote a testbed the harness cannot use:\n{exc}")
-            raise  # unreachable: _fail raises
+        return read_lab_testbed(testbed_out, self.options.environ, self._fail)
 
     def _wait_for_health(self, testbed: Testbed, deadline: float) -> None:
-        import requests
+        def gone() -> str | None:
+            if self.process is not None and self.process.poll() is not None:
+                return f"the lab exited (code {self.process.returncode}) while its health was checked"
+            return None
 
-        assert testbed.simulator is not None, "a simulator lab's testbed names its control plane"
-        url = f"{testbed.simulator.control_url}/_sim/health"
-        session = requests.Session()
-        session.trust_env = False  # no proxy between the harness and a loopback control plane
-        last = "no answer"
-        try:
-            while True:
-                if self.process is not None and self.process.poll() is not None:
-                    self._fail(f"the lab exited (code {self.process.returncode}) while its health was checked")
-                try:
-                    response = session.get(url, timeout=HEALTH_TIMEOUT)
-                    body: Any = response.json() if response.ok else None
-                    if isinstance(body, dict) and body.get("status") == "ok":
-                        return
-                    last = f"HTTP {response.status_code}: {response.text[:200]}"
-                except (requests.RequestException, ValueError) as exc:
-                    last = f"{type(exc).__name__}: {exc}"
-                if time.monotonic() > deadline:
-                    self._fail(f"{url} did not answer status ok within {self.options.start_timeout:g} s "
-                               f"(last: {last})")
-                if self.process is None:  # attached to a lab another process runs: nothing to wait on
-                    threading.Event().wait(POLL_WAIT_S)
-                    continue
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(timeout=POLL_WAIT_S)
-        finally:
-            session.close()
+        def pause() -> None:
+            if self.process is None:  # attached to a lab another process runs: nothing to wait on
+                threading.Event().wait(POLL_WAIT_S)
+                return
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=POLL_WAIT_S)  # a short wait that ends early if the lab dies
+
+        wait_for_control_plane(testbed, deadline, self.options.start_timeout, pause=pause, gone=gone,
+                               fail=self._fail)
 
     def _log_tail(self) -> str:
         if self._log is not None:
@@ -163,7 +141,7 @@ class SimBackend(Backend):
             return "(no log)"
         return text.strip() or "(the lab wrote nothing)"
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str) -> NoReturn:
         self.teardown()
         raise BackendError(f"the simulator lab did not start: {reason}\n"
                            f"--- last lines of {self.log_path} ---\n{self._log_tail()}")
@@ -219,7 +197,7 @@ class SharedSimBackend(SimBackend):
         self._testbed, self.testbed_path = testbed, self.shared_testbed
         return testbed
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, reason: str) -> NoReturn:
         raise BackendError(f"the shared simulator lab is not usable: {reason}\n"
                            f"--- last lines of {self.log_path} ---\n{self._log_tail()}")
 
