@@ -43,9 +43,11 @@ def is_ipv4(value: str) -> bool:
     return True
 
 
-def listen_socket(address: str, port: int, backlog: int = 128) -> socket.socket:
-    """A bound, listening TCP socket; the kernel queues connections before asyncio serves it."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def listen_socket(address: str, port: int, backlog: int = 128, sock: socket.socket | None = None) -> socket.socket:
+    """A bound, listening TCP socket; the kernel queues connections before asyncio serves it.
+
+    ``sock``: a fresh TCP socket to use, e.g. one created inside a network namespace."""
+    sock = sock or socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         # Re-opening a listener after a "reject" must not trip over the old one's TIME_WAIT
         # connections; two *listening* sockets on one address:port still collide on Linux.

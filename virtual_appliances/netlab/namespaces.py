@@ -33,6 +33,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from .addressing import listen_socket
 from .firewall import Action
 from .nft import pid_alive
 
@@ -115,16 +116,7 @@ def socket_in(namespace: str, family: int = socket.AF_INET, kind: int = socket.S
 
 def listen_socket_in(namespace: str, address: str, port: int, backlog: int = 128) -> socket.socket:
     """A non-blocking TCP socket listening on ``address:port`` inside ``namespace``."""
-    sock = socket_in(namespace)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((address, port))
-        sock.listen(backlog)
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+    return listen_socket(address, port, backlog, sock=socket_in(namespace))
 
 
 @dataclass(frozen=True)
