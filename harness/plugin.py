@@ -28,6 +28,7 @@ _HINTS = {
     "AuthenticationFailed": "the testbed's credentials were refused: check the password (and its %ENV variable)",
 }
 STEP_KEY = pytest.StashKey[str]()
+LOG_MARK_KEY = pytest.StashKey[object]()  # the backend's log mark taken when a scenario starts
 _SHARED_TESTBED = pytest.StashKey[Path]()  # xdist controller: the testbed of the lab the workers share
 _CONFIGS: list[pytest.Config] = []  # the configured sessions, innermost last (pytester nests them)
 
@@ -375,6 +376,13 @@ def _catalogue_groups(ids: list[str]) -> list[str]:
 
 # ---- per-test reporting: one-line lab faults, masked reports --------------------------------------------
 @pytest.hookimpl(optionalhook=True)
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    state = request.config.stash.get(SESSION_KEY, None)
+    if state is not None and state.backend is not None:  # the lab is up: its fixtures ran before this hook
+        request.node.stash[LOG_MARK_KEY] = state.backend.log_mark()
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_bdd_before_step(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
                            step_func: Any) -> None:
     request.node.stash[STEP_KEY] = f"{step.keyword} {step.name}".strip()
@@ -389,6 +397,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     if call.excinfo is not None and report.failed:
         _shorten_lab_fault(item, call.excinfo, report, state)
+        if report.when == "call":  # Allure still holds the scenario open: it is written at teardown
+            _attach_lab_log(item, state)
     masking.mask_report(report, state.masker)
     if report.when == "setup" and not report.passed:
         from .report.unstarted import report_unstarted_scenario
@@ -402,6 +412,18 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, A
     state = collector.config.stash.get(SESSION_KEY, None)
     if state is not None:
         masking.mask_report(outcome.get_result(), state.masker)
+
+
+def _attach_lab_log(item: pytest.Item, state: CtrlabSession) -> None:
+    """What the lab (the simulator process, the container) logged while the failed scenario ran."""
+    mark = item.stash.get(LOG_MARK_KEY, None)
+    if mark is None or state.backend is None:
+        return
+    text = state.backend.logs(since=mark)
+    if text.strip():
+        from .report.attachments import attach_text
+
+        attach_text(f"{state.backend.name} lab log", text)  # masked on the way in
 
 
 def _shorten_lab_fault(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException], report: Any,

@@ -72,7 +72,7 @@ class SecretRegistry:
     echoing it as it is typed, an error message quoting it)."""
 
     def __init__(self) -> None:
-        self._values: set[str] = set()
+        self._values: frozenset[str] = frozenset()  # replaced, never mutated: readers need no lock
         self._pattern: re.Pattern[str] | None = None
         self._lock = threading.Lock()
 
@@ -80,17 +80,23 @@ class SecretRegistry:
         with self._lock:
             for value in values:
                 if value and len(value) >= MIN_SECRET_LEN and value not in self._values:
-                    self._values.add(value)
+                    self._values = self._values | {value}
                     self._pattern = None
 
     def scrub(self, text: str) -> str:
-        text = _CREDENTIAL.sub(lambda m: f"{m.group(1)} {MASK}", text)
+        # Plain substring tests first: most texts hold no secret, and they are several times cheaper
+        # than the regexes (this runs on every CLI round trip and HTTP exchange).
+        lowered = text.lower()
+        if "bearer" in lowered or "basic" in lowered:
+            text = _CREDENTIAL.sub(lambda m: f"{m.group(1)} {MASK}", text)
         with self._lock:
             if self._pattern is None and self._values:
                 ordered = sorted(self._values, key=len, reverse=True)  # longest first: no partial leftovers
                 self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
-            pattern = self._pattern
-        return pattern.sub(MASK, text) if pattern is not None else text
+            pattern, values = self._pattern, self._values
+        if pattern is None or not any(value in text for value in values):
+            return text
+        return pattern.sub(MASK, text)
 
 
 SECRETS = SecretRegistry()
@@ -136,7 +142,7 @@ class Transcript:
                started: datetime | None = None, duration: float = 0.0, status: str = "") -> Exchange:
         entry = Exchange(kind=kind, source=source, endpoint=endpoint, request=self._clip(self.redact(request)),
                          response=self._clip(self.redact(response)), started=started or datetime.now(UTC),
-                         duration=duration, status=self.redact(status))
+                         duration=duration, status=status if status == "ok" else self.redact(status))
         with self._lock:
             self._entries.append(entry)
             sinks = list(self._sinks)

@@ -363,8 +363,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[LabOptions, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("CTRLAB_SIM_LOG", "WARNING"),
+    logging.basicConfig(level=os.environ.get("CTRLAB_SIM_LOG", "INFO"),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if "CTRLAB_SIM_LOG" not in os.environ:
+        # The lab's own events (faults, commits, registrations) are what a failed scenario's report
+        # wants; the libraries' INFO lines (every SSH channel, every request) would drown them.
+        for noisy in ("asyncssh", "aiohttp.access"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     options, testbed_out = parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(options, testbed_out))

@@ -57,6 +57,16 @@ class Backend(ABC):
         """One line for reports (environment.properties, the terminal header)."""
         return self.name
 
+    # A failing scenario's report gets what the lab logged while it ran: the plugin takes a mark when
+    # the scenario starts and asks for the log since that mark when it fails.
+    def log_mark(self) -> object | None:
+        """Where the lab's log is now (opaque to callers); None when this backend keeps no log."""
+        return None
+
+    def logs(self, since: object | None = None) -> str:
+        """The lab's log since a mark from :meth:`log_mark` (all of it with None); '' when there is none."""
+        return ""
+
 
 HEALTH_TIMEOUT = (2.0, 5.0)  # (connect, read) seconds of one /_sim/health request
 

@@ -50,6 +50,7 @@ LABEL_INPUTS = "org.ctrlab.inputs"  # full sha256 of the image's inputs
 LABEL_OWNER = "org.ctrlab.owner"  # "<hostname>:<pid>" of the harness that started the container
 LABEL_BACKEND = "org.ctrlab.backend"
 SOURCE_DIRS = ("virtual_appliances",)  # the simulators never import harness/ or steps/
+EXCLUDED_DIRS = ("virtual_appliances/c100v",)  # the C100V wrapper has an image of its own
 SOURCE_FILES = ("pyproject.toml",)  # its dependencies
 IGNORED = ("__pycache__", "*.pyc", ".mypy_cache", ".ruff_cache", ".pytest_cache")
 API_TIMEOUT_S = 30  # each docker API call (the SDK's HTTP timeout)
@@ -83,7 +84,9 @@ def _input_files(root: Path) -> Iterator[tuple[str, Path]]:
         yield name, root / name
     for top in SOURCE_DIRS:
         for dirpath, dirnames, filenames in os.walk(root / top):
-            dirnames[:] = sorted(d for d in dirnames if not _ignored(d))
+            here = Path(dirpath).relative_to(root)
+            dirnames[:] = sorted(d for d in dirnames
+                                 if not _ignored(d) and (here / d).as_posix() not in EXCLUDED_DIRS)
             for filename in sorted(filenames):
                 if not _ignored(filename):
                     path = Path(dirpath) / filename
@@ -136,6 +139,7 @@ class ImageBuilder:
     def __init__(self, client: docker_sdk.DockerClient, root: Path, log: Path | None = None) -> None:
         self.client, self.root, self.log = client, root, log
         self.timings: dict[str, float] = {}  # what was built, in seconds (empty: everything was there)
+        self.removed: list[str] = []  # older images of a rebuilt repo, removed after the build
 
     def _has(self, tag: str, inputs: str | None = None) -> bool:
         import docker
@@ -184,7 +188,24 @@ class ImageBuilder:
             shutil.copyfile(build_ca_bundle(), context / "build-ca.pem")
             self._build(context, tag, base, inputs)
         self.timings["sim"] = time.monotonic() - started
+        self.removed = self._prune(SIM_REPO, tag)  # only after a build: only then are others stale
         return tag
+
+    def _prune(self, repo: str, keep: str) -> list[str]:
+        """Remove the repo's images built from older inputs (each edit of the simulators makes one);
+        an image a container still uses stays. Returns the tags removed."""
+        import docker
+
+        removed: list[str] = []
+        for image in self.client.images.list(name=repo):
+            if keep in image.tags:
+                continue
+            try:
+                self.client.images.remove(image.id)
+            except docker.errors.APIError:  # in use, or tagged elsewhere too: not ours to force
+                continue
+            removed.extend(image.tags)
+        return removed
 
     def _build(self, context: Path, tag: str, base: str, inputs: str) -> None:
         import docker
@@ -334,14 +355,17 @@ class DockerBackend(Backend):
             fail=self._fail)
 
     # ---- logs ---------------------------------------------------------------------------------------
-    def logs(self, since: float | None = None) -> str:
-        """The container's output (since a unix time, for one scenario's attachment); '' when none."""
+    def log_mark(self) -> object | None:
+        return time.time() if self.container is not None else None
+
+    def logs(self, since: object | None = None) -> str:
+        """The container's output (since a unix time from :meth:`log_mark`); '' when none."""
         if self.container is None:
             return ""
         try:
             kwargs: dict[str, Any] = {"stdout": True, "stderr": True, "timestamps": True}
-            if since is not None:
-                kwargs["since"] = int(since)
+            if isinstance(since, float | int):
+                kwargs["since"] = int(since)  # whole seconds: a scenario may get up to a second more
             return self.container.logs(**kwargs).decode("utf-8", "replace")
         except Exception as exc:
             return f"(container logs unavailable: {exc})"
@@ -426,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     built = ", ".join(f"{k} {v:.1f} s" for k, v in builder.timings.items()) or "nothing to build"
     print(f"{base_tag(root)}\n{tag} (also {SIM_REPO}:latest)\nbuilt: {built}")
+    if builder.removed:
+        print(f"removed older images: {', '.join(builder.removed)}")
     return 0
 
 

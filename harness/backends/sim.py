@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 LAB_MODULE = "virtual_appliances.lab"
 POLL_WAIT_S = 0.05  # how long each wait for the testbed file lasts (returns early if the lab exits)
+LOG_ATTACH_BYTES = 256_000  # a failing scenario's share of the lab log, at most
 LOG_TAIL_CHARS = 3000
 
 
@@ -130,6 +131,24 @@ class SimBackend(Backend):
 
         wait_for_control_plane(testbed, deadline, self.options.start_timeout, pause=pause, gone=gone,
                                fail=self._fail)
+
+    # ---- logs ---------------------------------------------------------------------------------------
+    def log_mark(self) -> object | None:
+        try:
+            return self.log_path.stat().st_size  # the lab appends to its log: a byte offset is a mark
+        except OSError:
+            return None
+
+    def logs(self, since: object | None = None) -> str:
+        """What the lab wrote to its log since a mark (the last LOG_ATTACH_BYTES of it)."""
+        start = since if isinstance(since, int) else 0
+        try:
+            with self.log_path.open("rb") as f:
+                size = f.seek(0, os.SEEK_END)
+                f.seek(max(start, size - LOG_ATTACH_BYTES))
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     def _log_tail(self) -> str:
         if self._log is not None:

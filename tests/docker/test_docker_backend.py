@@ -139,3 +139,10 @@ def test_feature_scenarios_pass_on_the_docker_backend(image: str, tmp_path: Path
     assert "backend=docker" in (tmp_path / "allure" / "environment.properties").read_text().replace(" ", "")
     assert time.monotonic() - started < 900
     assert not [n for n in _containers() if n.startswith("ctrlab-sim-")], "the run left a container behind"
+
+
+def test_a_failing_scenario_carries_the_containers_log(image: str, tmp_path: Path) -> None:
+    from tests.harness.test_lab_log_attachment import assert_only_the_failure_has_the_log, run_with_backend
+
+    allure = tmp_path / "allure"
+    assert_only_the_failure_has_the_log(run_with_backend("faulty-docker", allure, timeout=900), allure)

@@ -231,3 +231,15 @@ def test_the_simulators_log_no_secrets(lab: RawLab) -> None:
     assert "/connector/v1/register" in request_log  # the log is not empty
     for secret in secrets:
         assert secret not in request_log and secret not in process_log
+
+
+def test_disabling_a_registered_appliance_removes_it_from_sse(lab: RawLab) -> None:
+    lab.enable("esa1")
+    assert "successfully registered" in lab.register("esa1", lab.token())
+
+    def listed() -> list[dict[str, Any]]:
+        return [d for d in lab.sse("GET", "nam", "/devices").json()["devices"] if d["name"] == "esa1.lab.ctrlab.test"]
+
+    assert listed()
+    lab.cli("esa1", "threatresponseconfig disable", 'commit "ctrlab"')
+    lab.wait(lambda: not listed(), "the device leaving SSE after Threat Response was disabled")

@@ -7,6 +7,7 @@ documented procedures themselves are only reachable through SSH, HTTPS and SMTP.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,8 @@ LAB_FIELDS = {"smart_licensing": (bool,), "cssm_registered": (bool,), "smart_acc
               "proxy": (str, type(None)), "cluster_name": (str, type(None))}
 SPEC_FIELDS = {"version": (str,), "model": (str,), "gateway_variant": (str,)}
 GATEWAY_VARIANTS = ("securex", "cisco-cloud")
+
+log = logging.getLogger("virtual_appliances.control")
 
 
 def control_app(fleet: Fleet) -> web.Application:
@@ -46,18 +49,22 @@ def control_app(fleet: Fleet) -> web.Application:
     async def reset(request: web.Request) -> web.Response:
         target = appliance(request)
         target.reset()
+        log.info("%s: reset to its first-boot state", target.spec.name)
         return web.json_response(target.snapshot())
 
     @routes.post("/{name}/faults")
     async def set_faults(request: web.Request) -> web.Response:
         target = appliance(request)
-        _assign(target.faults, await json_object(request), FAULT_FIELDS)
+        body = await json_object(request)
+        _assign(target.faults, body, FAULT_FIELDS)
+        log.info("%s: faults set %s", target.spec.name, body)
         return web.json_response(target.snapshot())
 
     @routes.delete("/{name}/faults")
     async def clear_faults(request: web.Request) -> web.Response:
         target = appliance(request)
         target.faults.clear()
+        log.info("%s: faults cleared", target.spec.name)
         return web.json_response(target.snapshot())
 
     @routes.post("/{name}/lab")
@@ -65,6 +72,8 @@ def control_app(fleet: Fleet) -> web.Application:
         target = appliance(request)
         body = await json_object(request)
         _assign(target.lab, body, LAB_FIELDS)
+        # Names only: a proxy URL may hold a password.
+        log.info("%s: lab settings changed: %s", target.spec.name, ", ".join(sorted(body)))
         if "cluster_name" in body:
             target.mode = "machine" if body["cluster_name"] else "standalone"
         return web.json_response(target.snapshot())
@@ -76,6 +85,7 @@ def control_app(fleet: Fleet) -> web.Application:
         if body.get("gateway_variant", GATEWAY_VARIANTS[0]) not in GATEWAY_VARIANTS:
             raise json_error(400, f"field 'gateway_variant' must be one of {list(GATEWAY_VARIANTS)}")
         _assign(target.spec, body, SPEC_FIELDS)
+        log.info("%s: spec %s", target.spec.name, body)
         return web.json_response(target.snapshot())
 
     app.add_routes(routes)

@@ -11,6 +11,7 @@ Every string the appliance shows to a user lives in ``messages.py``.
 from __future__ import annotations
 
 import copy
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from ..common.clock import SimClock
 from ..common.regions import REGIONS, Region, region_by_server
 from . import messages as msg
 from .tracking import MessageTracking
+
+log = logging.getLogger("virtual_appliances.asyncos")
 
 BUSY_SECONDS = 180  # "after a few minutes" the token field appears (ENA-4)
 CONNECTOR_VERSION = "1.3.34"
@@ -198,6 +201,7 @@ class Appliance:
 
     def commit(self, comment: str = "") -> datetime:
         if self.faults.refuse_commit:
+            log.info("%s: commit refused (fault refuse_commit)", self.spec.name)
             raise ApplianceError(msg.COMMIT_REFUSED)
         if not self.has_pending:
             self.pending = None
@@ -209,6 +213,7 @@ class Appliance:
         self.committed, self.pending = after, None
         self.last_commit = self.clock.now()
         self.last_commit_comment = comment
+        log.info("%s: committed (enabled %s, server %s)", self.spec.name, after.enabled, after.server)
         self._apply(before, after)
         return self.last_commit
 
@@ -222,8 +227,9 @@ class Appliance:
             self._enabled_at = self.clock.now()
             self.registration = Registration(RegState.BUSY, since=self._enabled_at)
         elif before.enabled and not after.enabled:
-            if self.registration.state is RegState.REGISTERED and self.connector:
-                self.connector(self, "deregister", {"silent": True})
+            reg = self.registration
+            if reg.state is RegState.REGISTERED and self.connector:  # disabling leaves the cloud too
+                self.connector(self, "deregister", {"server": reg.server, "device_id": reg.device_id, "silent": True})
             self.registration = Registration(RegState.DISABLED)
             self._enabled_at = None
         # A server change while registered leaves the registration bound to the old server:
@@ -319,6 +325,10 @@ class Appliance:
                                                  failure=failure or msg.REGISTRATION_FAILED_TOKEN, since=now)
         elif action == "deregister" and reg.state is RegState.DEREGISTERING:
             self.registration = Registration(RegState.AWAITING_TOKEN, since=now)
+        else:
+            return
+        log.info("%s: %s %s -> %s", self.spec.name, action, "succeeded" if ok else f"failed ({failure})",
+                 self.registration.state)
 
     # ---- cluster ------------------------------------------------------------------------------
     def prompt(self) -> str:
