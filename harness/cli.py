@@ -3,6 +3,7 @@
     ctrlab sim up [--appliances N] --testbed-out PATH [lab options]   the bundled lab, in the foreground
     ctrlab testbed validate FILE...                                   check testbed files
     ctrlab testbed schema                                             the testbed's JSON schema
+    ctrlab c100v up --image QCOW2 --testbed-out PATH                  a real C100V under qemu in docker
 
 Each command group is one ``add_<group>(subparsers)`` function listed in :data:`COMMANDS`; adding a
 command means writing one such function. Errors are one line on stderr and exit status 1, never a
@@ -95,9 +96,50 @@ def add_steps(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[t
     steps.set_defaults(func=_steps)
 
 
+# ---- ctrlab c100v ... ---------------------------------------------------------------------------------
+def _c100v_up(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .backends.c100v import C100vOptions, up
+
+    extra = [a for i, a in enumerate(args.wrapper_args) if not (i == 0 and a == "--")]
+    for flag, value in (("--memory", args.memory), ("--smp", args.smp), ("--accel", args.accel)):
+        if value is not None:
+            extra += [flag, str(value)]
+    return up(C100vOptions(image=Path(args.image), testbed_out=Path(args.testbed_out), name=args.name,
+                           hostname=args.hostname, password_env=args.password_env,
+                           cloud_from=Path(args.cloud_from) if args.cloud_from else None,
+                           dialogs=Path(args.dialogs) if args.dialogs else None,
+                           boot_timeout=args.boot_timeout, extra_args=extra))
+
+
+def add_c100v(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    c100v = subparsers.add_parser("c100v", help="a real C100V qcow2 under qemu in docker (docs/c100v.md)")
+    commands = c100v.add_subparsers(dest="c100v_command", required=True, metavar="COMMAND")
+    up = commands.add_parser("up", help="boot and bootstrap it, write its testbed, stay in the foreground",
+                             epilog="Options after -- go to the wrapper (python -m virtual_appliances.c100v --help), "
+                                    "e.g. -- --ssh-port 2222 --https-port 8443")
+    up.add_argument("--image", required=True, help="the C100V qcow2 (mounted read-only; the VM writes an overlay)")
+    up.add_argument("--testbed-out", required=True, metavar="PATH", help="where to write the testbed (mode 0600)")
+    up.add_argument("--name", default="esa1", help="device name in the testbed (default esa1)")
+    up.add_argument("--hostname", help="the appliance's host name (default <name>.lab.example)")
+    up.add_argument("--password-env", metavar="NAME", help="variable holding the admin password (default: the "
+                    "first-boot password; the testbed then names %%ENV{NAME})")
+    up.add_argument("--cloud-from", metavar="TESTBED", help="copy cloud/network/deadlines from this testbed")
+    up.add_argument("--dialogs", metavar="YAML", help="day-0 dialog table for your AsyncOS release (start from "
+                    "python -m virtual_appliances.c100v --print-dialogs)")
+    up.add_argument("--boot-timeout", type=float, default=1800.0, metavar="S",
+                    help="container start -> CLI answering over SSH (default 1800)")
+    up.add_argument("--memory", type=int, metavar="MB", help="guest RAM (the wrapper's default otherwise)")
+    up.add_argument("--smp", type=int, metavar="N", help="vCPUs")
+    up.add_argument("--accel", choices=("auto", "kvm", "tcg"), help="qemu accelerator (default auto)")
+    up.add_argument("wrapper_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    up.set_defaults(func=_c100v_up)
+
+
 # ---- the parser ---------------------------------------------------------------------------------------
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [  # type: ignore[type-arg]
-    add_sim, add_testbed, add_steps, add_netcheck, add_doctor,
+    add_sim, add_testbed, add_steps, add_netcheck, add_doctor, add_c100v,
 ]
 
 

@@ -23,20 +23,21 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .base import Backend, BackendError, BackendOptions, read_lab_testbed, wait_for_control_plane
+from .images import C100V, SIM, ImageBuilder, base_tag, docker_dir, image_tag, inputs_hash
+
+__all__ = ["LABEL_BACKEND", "LABEL_OWNER", "DockerBackend", "ImageBuilder", "base_tag", "connect",
+           "find_project_root", "sim_inputs_hash"]
 
 if TYPE_CHECKING:
     import docker as docker_sdk
@@ -44,62 +45,16 @@ if TYPE_CHECKING:
 
     from ..testbed import Testbed
 
-SIM_REPO = "ctrlab/sim"
-BASE_REPO = "ctrlab/base"
-LABEL_INPUTS = "org.ctrlab.inputs"  # full sha256 of the image's inputs
+SIM_REPO = SIM.repo
 LABEL_OWNER = "org.ctrlab.owner"  # "<hostname>:<pid>" of the harness that started the container
 LABEL_BACKEND = "org.ctrlab.backend"
-SOURCE_DIRS = ("virtual_appliances",)  # the simulators never import harness/ or steps/
-EXCLUDED_DIRS = ("virtual_appliances/c100v",)  # the C100V wrapper has an image of its own
-SOURCE_FILES = ("pyproject.toml",)  # its dependencies
-IGNORED = ("__pycache__", "*.pyc", ".mypy_cache", ".ruff_cache", ".pytest_cache")
 API_TIMEOUT_S = 30  # each docker API call (the SDK's HTTP timeout)
-BUILD_TIMEOUT_S = 1800  # base image (debootstrap) or sim image (pip install from PyPI)
 POLL_S = 0.1  # interval between two health polls (the deadline is start_timeout)
 LOG_TAIL_CHARS = 3000
 
 
-def docker_dir(root: Path) -> Path:
-    return root / "virtual_appliances" / "docker"
-
-
-def base_tag(root: Path) -> str:
-    """``ctrlab/base:<hash>``: the first 12 hex of build_base.sh's sha256, as the script computes it."""
-    script = docker_dir(root) / "build_base.sh"
-    return f"{BASE_REPO}:{hashlib.sha256(script.read_bytes()).hexdigest()[:12]}"
-
-
-def _ignored(name: str) -> bool:
-    import fnmatch
-
-    return any(fnmatch.fnmatch(name, pattern) for pattern in IGNORED)
-
-
-def _input_files(root: Path) -> Iterator[tuple[str, Path]]:
-    """(path in the build context, file): everything the sim image is made of, in a stable order."""
-    ddir = docker_dir(root)
-    yield "Dockerfile", ddir / "Dockerfile"
-    yield "healthcheck.py", ddir / "healthcheck.py"
-    for name in SOURCE_FILES:
-        yield name, root / name
-    for top in SOURCE_DIRS:
-        for dirpath, dirnames, filenames in os.walk(root / top):
-            here = Path(dirpath).relative_to(root)
-            dirnames[:] = sorted(d for d in dirnames
-                                 if not _ignored(d) and (here / d).as_posix() not in EXCLUDED_DIRS)
-            for filename in sorted(filenames):
-                if not _ignored(filename):
-                    path = Path(dirpath) / filename
-                    yield path.relative_to(root).as_posix(), path
-
-
 def sim_inputs_hash(root: Path) -> str:
-    """sha256 over the base tag and every input file's path and bytes: changes iff an input changes."""
-    digest = hashlib.sha256(base_tag(root).encode())
-    for name, path in _input_files(root):
-        digest.update(b"\0" + name.encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    return inputs_hash(root, SIM)
 
 
 def find_project_root(options: BackendOptions) -> Path:
@@ -109,15 +64,6 @@ def find_project_root(options: BackendOptions) -> Path:
             return root
     raise BackendError("the docker backend builds its image from a ctrlab source checkout (virtual_appliances/docker/"
                        "Dockerfile); run from the repository, or pass its root as project_root")
-
-
-def build_ca_bundle() -> Path:
-    """The CA bundle pip uses on this machine: PIP_CERT, REQUESTS_CA_BUNDLE, SSL_CERT_FILE or the system's."""
-    for name in ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
-        value = os.environ.get(name)
-        if value and Path(value).is_file():
-            return Path(value)
-    return Path("/etc/ssl/certs/ca-certificates.crt")
 
 
 def connect(timeout: int = API_TIMEOUT_S) -> docker_sdk.DockerClient:
@@ -131,105 +77,6 @@ def connect(timeout: int = API_TIMEOUT_S) -> docker_sdk.DockerClient:
         raise BackendError(f"no usable docker daemon ({type(exc).__name__}: {exc}); start dockerd "
                            f"(docs/docker.md) or use --backend sim") from exc
     return client
-
-
-class ImageBuilder:
-    """Build ``ctrlab/base`` and ``ctrlab/sim`` when missing; the tags name their inputs' hash."""
-
-    def __init__(self, client: docker_sdk.DockerClient, root: Path, log: Path | None = None) -> None:
-        self.client, self.root, self.log = client, root, log
-        self.timings: dict[str, float] = {}  # what was built, in seconds (empty: everything was there)
-        self.removed: list[str] = []  # older images of a rebuilt repo, removed after the build
-
-    def _has(self, tag: str, inputs: str | None = None) -> bool:
-        import docker
-
-        try:
-            image = self.client.images.get(tag)
-        except docker.errors.ImageNotFound:
-            return False
-        return inputs is None or (image.labels or {}).get(LABEL_INPUTS) == inputs
-
-    def ensure_base(self) -> str:
-        tag = base_tag(self.root)
-        if self._has(tag):
-            return tag
-        script = docker_dir(self.root) / "build_base.sh"
-        if shutil.which("debootstrap") is None:
-            raise BackendError(f"{tag} is missing and debootstrap is not installed to build it "
-                               "(apt-get install -y debootstrap; docs/docker.md)")
-        started = time.monotonic()
-        try:
-            done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
-                                  check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise BackendError(f"{script} did not finish within {BUILD_TIMEOUT_S} s") from exc
-        if done.returncode != 0:
-            raise BackendError(f"{script} failed (exit {done.returncode}):\n{done.stderr[-LOG_TAIL_CHARS:]}")
-        self.timings["base"] = time.monotonic() - started
-        return tag
-
-    def ensure_sim(self) -> str:
-        base = self.ensure_base()
-        inputs = sim_inputs_hash(self.root)
-        tag = f"{SIM_REPO}:{inputs[:12]}"
-        if self._has(tag, inputs):
-            return tag
-        started = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="ctrlab-build-") as tmp:
-            # A context of exactly the hashed inputs: no node_modules or reports sent to the daemon.
-            context = Path(tmp)
-            for name, path in _input_files(self.root):
-                target = context / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, target)
-            # The machine's trust store (not an input: it is how the build reaches the package index,
-            # e.g. through a TLS-inspecting proxy, as the base image uses the machine's apt sources).
-            shutil.copyfile(build_ca_bundle(), context / "build-ca.pem")
-            self._build(context, tag, base, inputs)
-        self.timings["sim"] = time.monotonic() - started
-        self.removed = self._prune(SIM_REPO, tag)  # only after a build: only then are others stale
-        return tag
-
-    def _prune(self, repo: str, keep: str) -> list[str]:
-        """Remove the repo's images built from older inputs (each edit of the simulators makes one);
-        an image a container still uses stays. Returns the tags removed."""
-        import docker
-
-        removed: list[str] = []
-        for image in self.client.images.list(name=repo):
-            if keep in image.tags:
-                continue
-            try:
-                self.client.images.remove(image.id)
-            except docker.errors.APIError:  # in use, or tagged elsewhere too: not ours to force
-                continue
-            removed.extend(image.tags)
-        return removed
-
-    def _build(self, context: Path, tag: str, base: str, inputs: str) -> None:
-        import docker
-
-        lines: list[str] = []
-        # Its own low-level client: a build is silent for longer than the API timeout while pip runs.
-        api = docker.APIClient(timeout=BUILD_TIMEOUT_S, version="auto", **docker.utils.kwargs_from_env())
-        try:
-            # network_mode host: RUN steps (pip) must not use the default bridge; pull False: no registry.
-            buildargs = {"BASE": base, **{k: os.environ[k] for k in ("PIP_INDEX_URL",) if os.environ.get(k)}}
-            for chunk in api.build(path=str(context), tag=tag, buildargs=buildargs, labels={LABEL_INPUTS: inputs},
-                                   network_mode="host", pull=False, rm=True, forcerm=True, decode=True):
-                if "error" in chunk:
-                    lines.append(str(chunk["error"]))
-                    raise BackendError(f"building {tag} failed:\n" + "".join(lines)[-LOG_TAIL_CHARS:])
-                lines.append(str(chunk.get("stream", "")))
-        except docker.errors.DockerException as exc:
-            raise BackendError(f"building {tag} failed: {exc}\n" + "".join(lines)[-LOG_TAIL_CHARS:]) from exc
-        finally:
-            api.close()
-            if self.log is not None:
-                self.log.parent.mkdir(parents=True, exist_ok=True)
-                self.log.write_text("".join(lines))
-        self.client.images.get(tag).tag(SIM_REPO, "latest")  # for compose.yaml and by-hand runs
 
 
 def _owner() -> str:
@@ -409,13 +256,13 @@ class DockerBackend(Backend):
             self._atexit_registered = False
 
     @staticmethod
-    def reap_stale(client: docker_sdk.DockerClient) -> list[str]:
+    def reap_stale(client: docker_sdk.DockerClient, backend: str = "docker") -> list[str]:
         """Remove ctrlab containers of this host whose harness process is gone (a SIGKILLed run)."""
         import socket
 
         removed: list[str] = []
         host = socket.gethostname()
-        for container in client.containers.list(all=True, filters={"label": f"{LABEL_BACKEND}=docker"}):
+        for container in client.containers.list(all=True, filters={"label": f"{LABEL_BACKEND}={backend}"}):
             owner_host, _, pid = (container.labels.get(LABEL_OWNER) or "").rpartition(":")
             if owner_host == host and pid.isdigit() and not _pid_alive(int(pid)):
                 # Its bind-mounted lab directory too (ours: a ctrlab-docker-* temp dir), which teardown never reached.
@@ -425,7 +272,7 @@ class DockerBackend(Backend):
                     removed.append(container.name)
                 tmp = Path(tempfile.gettempdir())
                 for source in map(Path, dirs):
-                    if source.name.startswith("ctrlab-docker-") and source.parent == tmp:
+                    if source.name.startswith(f"ctrlab-{backend}-") and source.parent == tmp:
                         shutil.rmtree(source, ignore_errors=True)
         return removed
 
@@ -436,20 +283,24 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m harness.backends.docker")
     parser.add_argument("action", choices=["build", "tag"], help="build: build missing images; tag: print the tags")
+    parser.add_argument("--c100v", action="store_true", help="also the C100V wrapper image (docs/c100v.md)")
     args = parser.parse_args(argv)
     root = find_project_root(BackendOptions())
+    recipes = [SIM, C100V] if args.c100v else [SIM]
     if args.action == "tag":
         print(base_tag(root))
-        print(f"{SIM_REPO}:{sim_inputs_hash(root)[:12]}")
+        for recipe in recipes:
+            print(image_tag(root, recipe))
         return 0
     try:
         builder = ImageBuilder(connect(), root, Path("reports") / "docker-build.log")
-        tag = builder.ensure_sim()
+        tags = [builder.ensure(recipe) for recipe in recipes]
     except BackendError as exc:
         print(f"ctrlab docker: {exc}", file=sys.stderr)
         return 1
     built = ", ".join(f"{k} {v:.1f} s" for k, v in builder.timings.items()) or "nothing to build"
-    print(f"{base_tag(root)}\n{tag} (also {SIM_REPO}:latest)\nbuilt: {built}")
+    print("\n".join([base_tag(root), *(f"{tag} (also {tag.partition(':')[0]}:latest)" for tag in tags)]))
+    print(f"built: {built}")
     if builder.removed:
         print(f"removed older images: {', '.join(builder.removed)}")
     return 0

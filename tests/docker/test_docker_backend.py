@@ -18,34 +18,13 @@ from pathlib import Path
 import pytest
 
 from harness.backends import BackendError, BackendOptions
-from harness.backends.docker import (
-    LABEL_BACKEND,
-    DockerBackend,
-    ImageBuilder,
-    base_tag,
-    connect,
-    sim_inputs_hash,
-)
+from harness.backends.docker import LABEL_BACKEND, DockerBackend, ImageBuilder, connect, sim_inputs_hash
+from tests.support.docker import docker_unusable
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _docker_unusable() -> str | None:
-    try:
-        client = connect(timeout=5)
-    except BackendError as exc:
-        return str(exc).splitlines()[0]
-    try:
-        client.images.get(base_tag(ROOT))
-    except Exception:
-        if os.geteuid() != 0 or shutil.which("debootstrap") is None:
-            return f"{base_tag(ROOT)} is not built and this run cannot build it (needs root and debootstrap)"
-    finally:
-        client.close()
-    return None
-
-
-REASON = _docker_unusable()
+REASON = docker_unusable(ROOT)
 pytestmark = [pytest.mark.skipif(REASON is not None, reason=f"docker backend unusable: {REASON}"),
               pytest.mark.timeout(1800)]  # a first build debootstraps and pip-installs
 
