@@ -1,6 +1,10 @@
 """The per-appliance checks, in the documents' order: version, enable committed, registration, module,
 investigation. Each only reads; each returns a Row. Facts one check learns (the SSE device id, the
-module instance) are kept on the :class:`Subject` for the next."""
+module instance, how the page names the feature) are kept on the :class:`Subject` for the next.
+
+Every check applies to the three kinds (ESA, SMA, content security gateway): each is enabled, registered
+with SSE, added as a module and investigated (seeds 000/001/003 for the SMA and the gateways); only the
+minimum version, the page's wording, the module type and the remedies differ by kind."""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..appliance import Page, TrackingRecord
+from ..appliance.gui import EDIT_BUTTONS
+from ..cloud import ThreatResponseClient
+from ..errors import DriverError
 from ..polling import PollTimeout, poll_until
 from ..testbed import Device
 from . import remedies, versions
@@ -20,6 +27,8 @@ SERVER_LABELS = ("Threat Response Server", "SecureX Server", "Cisco Secure Serve
 REGISTERED = "successfully registered"
 SETTLING = ("in progress", "is busy")  # states that end by themselves "after a few minutes"
 SERVER_REGION = {"AMERICAS": "nam", "EUROPE": "eu", "APJC": "apjc"}
+# VER-8: the SMA Web module (beta) reports web traffic only: it cannot answer an email investigation.
+NOT_MAIL_MODULES = ("SMA Web",)
 
 
 @dataclass
@@ -36,7 +45,17 @@ class Subject:
     page: Page | None = None
     device_id: str | None = None
     module_id: str | None = None
+    feature: str | None = None  # the page's label of the on/off setting ("Threat Response", "Cloud Service", ...)
+    edit_button: str | None = None  # the page's edit button ("Edit Settings", "Edit Global Settings", "Enable")
     facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.device.kind
+
+    @property
+    def enable_remedy(self) -> str:
+        return remedies.enable(self.kind, self.feature, self.edit_button)
 
     def row(self, check: str, refs: str, status: Status, detail: str, remedy: str = "") -> Row:
         return Row(self.name, check, refs, status, detail, remedy if status in (Status.FAIL, Status.WARN) else "")
@@ -46,16 +65,17 @@ def version(s: Subject) -> Row:
     check, refs = "version", "PRE-5"
     text = s.clients.cli(s.name).run("version")
     found = versions.parse(text)
+    remedy = remedies.pre_5(s.kind)
     if found is None:
-        return s.row(check, refs, Status.FAIL, "the CLI's version output has no 'Version:' line", remedies.PRE_5)
-    meets, quick_start = versions.verdict(s.device.kind, found)
-    need = versions.minimum_text(s.device.kind)
+        return s.row(check, refs, Status.FAIL, "the CLI's version output has no 'Version:' line", remedy)
+    meets, quick_start = versions.verdict(s.kind, found)
+    need = versions.minimum_text(s.kind)
     if not meets:
-        return s.row(check, refs, Status.FAIL, f"AsyncOS {found} on this {s.device.kind.upper()}: needs {need} or "
-                     "later", remedies.PRE_5)
+        return s.row(check, refs, Status.FAIL, f"AsyncOS {found} on this {remedies.product(s.kind)}: needs {need} "
+                     "or later", remedy)
     if not quick_start:
-        return s.row(check, refs, Status.WARN, f"AsyncOS {found}: the module quick start asks for at least "
-                     "13.0.0-314", remedies.PRE_5)
+        return s.row(check, refs, Status.WARN, f"AsyncOS {found}: the Email Security Appliance module quick start "
+                     "asks for at least 13.0.0-314", remedy)
     return s.row(check, refs, Status.PASS, f"AsyncOS {found} (needs {need} or later)")
 
 
@@ -68,22 +88,33 @@ def _first_value(page: Page, labels: tuple[str, ...]) -> str | None:
     return next((v for label in labels if (v := page.value(label)) is not None), None)
 
 
+def _first_label(page: Page, labels: tuple[str, ...]) -> str | None:
+    return next((label for label in labels if page.value(label) is not None), None)
+
+
 def enable_committed(s: Subject) -> Row:
     check, refs = "enable committed", "ENA-2/TS-3"
+    if s.kind == "gateway":
+        refs = "ENA-8/TS-3"  # the gateways' own enabling procedure (seeds 000/001)
     page = _cloud_page(s)
+    # The page's own words: the remedies name what this product's page shows (ENA-2, ENA-8).
+    s.feature = _first_label(page, FEATURE_LABELS)
+    s.edit_button = next((b for b in EDIT_BUTTONS if page.button(b) is not None), None)
     state = _first_value(page, FEATURE_LABELS)
     # The header shows "Commit Changes" while something is staged and not committed (ENA-5).
     pending = page.button("Commit Changes") is not None
     if state is None:
-        return s.row(check, refs, Status.FAIL, f"Cloud Service Settings shows no Threat Response row "
-                     f"(labels: {page.labels()})", remedies.ENA_2)
+        return s.row(check, refs, Status.FAIL, f"Cloud Service Settings shows no {' / '.join(FEATURE_LABELS)} row "
+                     f"(labels: {page.labels()})", s.enable_remedy)
+    feature = s.feature
     if state.strip().casefold() == "enabled" and not pending:
         server = _first_value(page, SERVER_LABELS) or "?"
-        return s.row(check, refs, Status.PASS, f"Threat Response: Enabled, server {server}, no uncommitted changes")
+        return s.row(check, refs, Status.PASS, f"{feature}: Enabled, server {server}, no uncommitted changes")
     if pending:
-        return s.row(check, refs, Status.FAIL, f"Threat Response: {state} (committed) and uncommitted changes are "
-                     "pending ('Commit Changes' shown): the appliance will not ask for a token", remedies.TS_3)
-    return s.row(check, refs, Status.FAIL, f"Threat Response: {state}", remedies.ENA_2)
+        return s.row(check, refs, Status.FAIL, f"{feature}: {state} (committed) and uncommitted changes are "
+                     "pending ('Commit Changes' shown): the appliance will not ask for a token",
+                     remedies.ts_3(feature))
+    return s.row(check, refs, Status.FAIL, f"{feature}: {state}", s.enable_remedy)
 
 
 def _status_text(page: Page) -> str:
@@ -114,11 +145,12 @@ def registration(s: Subject) -> Row:
     if REGISTERED not in status:
         remedy = remedies.ts_4(s.region)
         if "Enable the Cloud Services" in status:  # ENA-1: nothing to register yet
-            remedy = f"{remedies.ENA_2}; then register (REG-2) | {remedies.TS_3}"
+            remedy = f"{s.enable_remedy}; then register (REG-2) | {remedies.ts_3(s.feature)}"
         elif "could not connect" in status:
             remedy = "PRE-3/PRE-4: open HTTPS 443 to the region's FQDNs (see the firewall row); then " + remedy
         return s.row(check, refs, Status.FAIL, f"status: {status}", remedy)
     server = _first_value(s.page, SERVER_LABELS) if s.page else None
+    server_label = (_first_label(s.page, SERVER_LABELS) if s.page else None) or SERVER_LABELS[0]
     where = _server_region(server)
     listed = _sse_device(s)
     if listed is None:
@@ -127,7 +159,7 @@ def registration(s: Subject) -> Row:
     if not listed:
         hint = f"; the appliance's server is {server}" if where and where != s.region else ""
         return s.row(check, refs, Status.FAIL, f"registered on the appliance, but {s.device.hostname} is absent from "
-                     f"the {s.region} SSE device list{hint}", remedies.wrong_region(s.region) + " | "
+                     f"the {s.region} SSE device list{hint}", remedies.wrong_region(s.region, server_label) + " | "
                      + remedies.ts_4(s.region))
     state = str(listed.get("status", ""))
     if state != "Registered":
@@ -159,19 +191,34 @@ def module(s: Subject) -> Row:
     if not s.device_id:
         return s.row(check, refs, Status.SKIP, "not checked: the SSE device ID is not known (see registration)")
     ctr = s.clients.ctr(s.region)
+    remedy = remedies.ver_3(s.kind)  # VER-3: the module type differs by kind (SMA: SMA Email)
     if ctr is None:
         return s.row(check, refs, Status.WARN, f"not checkable: no Threat Response client for {s.region} in the "
-                     "testbed", remedies.VER_3)
+                     "testbed", remedy)
     found = [m for m in ctr.module_instances()
              if str((m.get("settings") or {}).get("registered_device", "")) == s.device_id]
     if not found:
         return s.row(check, refs, Status.FAIL, f"no module instance in Threat Response ({s.region}) has Registered "
-                     f"Device {s.device_id}", remedies.VER_3)
-    chosen = next((m for m in found if m.get("enabled", True)), found[0])
+                     f"Device {s.device_id}", remedy)
+    titles = _module_titles(ctr)
+    mail = [m for m in found if titles.get(str(m.get("module_type_id"))) not in NOT_MAIL_MODULES]
+    if not mail:
+        names = ", ".join(f"{m.get('name')!r} ({titles.get(str(m.get('module_type_id')))})" for m in found)
+        return s.row(check, refs, Status.FAIL, f"no email module has Registered Device {s.device_id}, only {names}: "
+                     "it reports web traffic and does not search mail (VER-8)", remedy)
+    chosen = next((m for m in mail if m.get("enabled", True)), mail[0])
     s.module_id = str(chosen.get("id", ""))
     if not chosen.get("enabled", True):
-        return s.row(check, refs, Status.FAIL, f"module {chosen.get('name')!r} is disabled", remedies.VER_3)
+        return s.row(check, refs, Status.FAIL, f"module {chosen.get('name')!r} is disabled", remedy)
     return s.row(check, refs, Status.PASS, f"module {chosen.get('name')!r} ({s.module_id})")
+
+
+def _module_titles(ctr: ThreatResponseClient) -> dict[str, str]:
+    """Module type id -> title; empty when the tenant does not list them (every type then counts as mail)."""
+    try:
+        return {str(t.get("id")): str(t.get("title")) for t in ctr.module_types()}
+    except DriverError:
+        return {}
 
 
 def _latest_mail(s: Subject) -> TrackingRecord | None:
@@ -187,7 +234,7 @@ def investigation(s: Subject) -> Row:
     assert ctr is not None  # the module check found one
     mail = _latest_mail(s)
     if mail is None:
-        return s.row(check, refs, Status.WARN, "no test mail found: send one (VER-4)", remedies.VER_4)
+        return s.row(check, refs, Status.WARN, "no test mail found: send one (VER-4)", remedies.ver_4(s.kind))
     errors: list[str] = []
     for kind, value in (("cisco_mid", str(mail.mid)), ("email_subject", mail.subject)):
         if not value:
