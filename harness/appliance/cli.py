@@ -141,8 +141,8 @@ class _Shell:
     async def exchange(self, line: str | None, timeout: float) -> tuple[str, Prompt]:
         """Send ``line`` (if any), then read until the appliance waits at a prompt, answering the pager.
 
-        One coroutine for both, so a round trip costs one hop to the driver loop, and the transport is
-        only ever written from its own loop (asyncio transports are not thread-safe)."""
+        One coroutine for both, so a round trip costs one run of the driver loop, and the transport is
+        only ever written by the loop (asyncio transports are not thread-safe)."""
         if line is not None:
             self.proc.stdin.write(line)
         buf = ""
