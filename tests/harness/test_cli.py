@@ -107,7 +107,17 @@ def test_unknown_arguments_of_other_commands_are_refused(capsys: pytest.CaptureF
 def test_every_command_group_is_one_function() -> None:
     parser = cli.build_parser()
     groups = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    assert set(groups) == {"sim", "testbed", "steps", "netcheck", "doctor"} and len(cli.COMMANDS) == len(groups)
+    assert set(groups) == {"sim", "testbed", "steps", "netcheck", "doctor", "c100v"}
+    assert len(cli.COMMANDS) == len(groups)
+
+
+def test_c100v_up_names_a_missing_image_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "t.yaml"
+    code = cli.main(["c100v", "up", "--image", str(tmp_path / "c100v.qcow2"), "--testbed-out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "--image" in err and "c100v.qcow2: no such file" in err and "Traceback" not in err
+    assert not out.exists()
 
 
 def test_console_script_is_installed() -> None:
