@@ -154,13 +154,21 @@ class C100vContainer:
             echo.clear()
 
     def _echo(self, container: Container, echo: threading.Event) -> None:
-        """The wrapper's progress (boot, login, each day-0 step) as it happens; ends with the container."""
-        with contextlib.suppress(Exception):
-            for raw in container.logs(stream=True, follow=True, stdout=True, stderr=True):
-                if not echo.is_set():
+        """The wrapper's progress (boot, login, each day-0 step) as it happens, until ready or stopped."""
+        since = 0.0
+        while echo.is_set():
+            try:  # a real C100V is silent for minutes: the stream's read times out, and is opened again
+                for raw in container.logs(stream=True, follow=True, stdout=True, stderr=True, timestamps=True,
+                                          since=since or None):
+                    stamp, _, text = raw.decode("utf-8", "replace").rstrip("\n").partition(" ")
+                    since = max(since, _unix_time(stamp) + 1e-6)  # the next stream starts after this line
+                    if not echo.is_set():
+                        return
+                    self.say(f"c100v: {text}")
+                return  # the stream ended: the container stopped
+            except Exception:
+                if self._stop.wait(POLL_S):
                     return
-                for line in raw.decode("utf-8", "replace").splitlines():
-                    self.say(f"c100v: {line}")
 
     def _poll_health(self, deadline: float) -> None:
         assert self.container is not None
@@ -240,6 +248,18 @@ class C100vContainer:
         self.stop()
         raise BackendError(f"the C100V did not come up: {reason}\n--- last lines of the wrapper "
                            f"({self.log_path}) ---\n{tail or '(nothing)'}")
+
+
+def _unix_time(stamp: str) -> float:
+    """Docker's RFC 3339 log timestamp (nanoseconds, ``Z``) as a unix time; 0 when it is not one."""
+    from datetime import datetime
+
+    head, _, fraction = stamp.rstrip("Z").partition(".")
+    try:
+        whole = datetime.fromisoformat(head + "+00:00").timestamp()
+    except ValueError:
+        return 0.0
+    return whole + (float(f"0.{fraction}") if fraction.isdigit() else 0.0)
 
 
 def up(options: C100vOptions) -> int:
