@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .base import BackendError
-from .docker import LABEL_BACKEND, LABEL_OWNER, DockerBackend, _owner, connect
+from .docker import LABEL_BACKEND, LABEL_OWNER, DockerBackend, connect, owner_label
 from .images import C100V, ImageBuilder
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class C100vContainer:
             "detach": True, "name": f"ctrlab-c100v-{o.name}-{os.getpid()}-{uuid.uuid4().hex[:4]}",
             "network_mode": "host",  # the port forwards are this host's 127.0.0.1 ports
             "volumes": volumes, "environment": env,
-            "labels": {LABEL_BACKEND: "c100v", LABEL_OWNER: _owner()},
+            "labels": {LABEL_BACKEND: "c100v", LABEL_OWNER: owner_label()},
         }
         if Path("/dev/kvm").exists():
             run["devices"] = ["/dev/kvm:/dev/kvm:rwm"]

@@ -79,7 +79,7 @@ def connect(timeout: int = API_TIMEOUT_S) -> docker_sdk.DockerClient:
     return client
 
 
-def _owner() -> str:
+def owner_label() -> str:
     import socket
 
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -153,7 +153,7 @@ class DockerBackend(Backend):
                              **{k: v for k, v in (self.options.environ or os.environ).items()
                                 if k.startswith("CTRLAB_SIM") or k.startswith("CTRLAB_NETLAB")}},
                 volumes={str(self.workdir): {"bind": str(self.workdir), "mode": "rw"}},
-                labels={LABEL_BACKEND: "docker", LABEL_OWNER: _owner()})
+                labels={LABEL_BACKEND: "docker", LABEL_OWNER: owner_label()})
         except Exception as exc:
             self._fail(f"cannot start a container of {self.image}: {exc}")
         deadline = started + self.options.start_timeout

@@ -30,6 +30,7 @@ import pytest
 from harness.appliance.cli import AsyncOSCli
 from harness.errors import AuthenticationFailed
 from tests.support.standin import BUILD, build_standin, file_sha256, free_port
+from virtual_appliances.c100v.qemu import choose_accel
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOT_TIMEOUT = 240.0  # to the login prompt; TCG on a slow CI machine is the worst case
@@ -48,21 +49,6 @@ pytestmark = [
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
-def pick_accel() -> str:
-    wanted = os.environ.get("QEMU_ACCEL", "auto")
-    if wanted in ("kvm", "tcg"):
-        return wanted
-    try:
-        os.close(os.open("/dev/kvm", os.O_RDWR))
-    except OSError:
-        return "tcg"
-    # A KVM served by kvm_pvm (pagetable-based nested virtualization) runs only PVM-aware guest kernels;
-    # a stock Debian kernel hangs right after the boot loader there.
-    if Path("/sys/module/kvm_pvm").exists():
-        return "tcg"
-    return "kvm"
-
-
 class Console:
     """The guest's first serial port (a unix socket): send lines with CR, wait for patterns."""
 
@@ -158,7 +144,7 @@ def guest(standin_image: Path) -> Iterator[Guest]:
     ports = {guest_port: free_port() for guest_port in (22, 443, 6443, 25)}
     forwards = ",".join(f"hostfwd=tcp:127.0.0.1:{host}-10.0.2.15:{port}" for port, host in ports.items())
     serial = work / "console.sock"
-    accel = pick_accel()
+    accel = choose_accel(os.environ.get("QEMU_ACCEL", "auto"))  # the wrapper's own choice
     cmd = ["qemu-system-x86_64", "-accel", accel, "-m", "256", "-nographic", "-monitor", "none",
            "-no-user-config", "-serial", f"unix:{serial},server=on,wait=on",  # wait=on: no output is lost
            "-netdev", f"user,id=mgmt,{forwards}", "-device", "virtio-net-pci,netdev=mgmt",

@@ -19,7 +19,6 @@ import signal
 import stat
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from harness.appliance.cli import AsyncOSCli
+from harness.polling import poll_until
 from tests.support.standin import build_standin, file_sha256, free_port, unbuildable
 from virtual_appliances.c100v.image import backing_file
 
@@ -40,16 +40,6 @@ pytestmark = [
                        reason="qemu-system-x86_64 / qemu-img not installed (Debian: qemu-system-x86 qemu-utils)"),
     pytest.mark.timeout(900),
 ]
-
-
-def poll(predicate, deadline_s: float, what: str, interval: float = 0.2):  # type: ignore[no-untyped-def]
-    """Poll ``predicate`` until it returns something truthy, to a deadline."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        threading.Event().wait(interval)  # the polling interval, bounded by the deadline
-    raise AssertionError(f"timed out after {deadline_s:g} s waiting for {what}")
 
 
 @dataclass
@@ -148,7 +138,7 @@ def booted(standin_image: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 raise AssertionError(f"the wrapper exited ({run.process.returncode}):\n{run.log()}")
             return run.health_line() == "0 running"
 
-        poll(healthy, BOOT_DEADLINE_S + 30, "health '0 running'", interval=0.5)
+        poll_until(healthy, BOOT_DEADLINE_S + 30, describe="health '0 running'", interval=0.5)
         elapsed = time.monotonic() - started
         print(f"\nstand-in boot to healthy: {elapsed:.1f} s")
         yield run, base_hash, elapsed
@@ -193,8 +183,10 @@ def test_console_log_holds_the_dialog_but_no_password(booted: tuple[Run, str, fl
 def test_reset_backdoor_bootstraps_again(booted: tuple[Run, str, float]) -> None:
     run, _, _ = booted
     run.reset.touch()
-    poll(lambda: run.health_line() != "0 running", 30, "the health file to leave '0 running'", interval=0.2)
-    poll(lambda: run.health_line() == "0 running", BOOT_DEADLINE_S, "'0 running' after the reset", interval=0.5)
+    poll_until(lambda: run.health_line() != "0 running", 30, describe="the health file to leave '0 running'",
+               interval=0.2)
+    poll_until(lambda: run.health_line() == "0 running", BOOT_DEADLINE_S, describe="'0 running' after the reset",
+               interval=0.5)
     assert not run.reset.exists()
     assert "reset requested" in run.log()
 
