@@ -10,7 +10,7 @@ from pytest_bdd import given, step, then
 from harness.errors import ApiError, AuthenticationFailed, DriverError
 
 from .placeholders import full_match
-from .text import REGION, sentence, table_column, table_dict, table_rows, unq
+from .text import REGION, sentence, table_column, table_dict, table_rows
 from .world import World, authenticate
 
 INVESTIGATE_SIGHTING = {  # VER-5, as the technote's Investigate screenshot shows the module's sighting
@@ -20,9 +20,9 @@ INVESTIGATE_SIGHTING = {  # VER-5, as the technote's Investigate screenshot show
 
 # ---- sign-in (PRE-1) --------------------------------------------------------------------------------
 def _sign_in(world: World, region: str, client_region: str, secret: str | None = None) -> None:
-    conf = world.lab.ctr_config.get(client_region) or {}
-    client, error = authenticate(world.lab, region, str(conf.get("client_id", "")),
-                                 secret if secret is not None else str(conf.get("client_secret", "")))
+    conf = world.lab.testbed.ctr_for(client_region)
+    client_id, client_secret = (conf.client_id, conf.client_secret) if conf is not None else ("", "")
+    client, error = authenticate(world.lab, region, client_id, secret if secret is not None else client_secret)
     world.ribbon = {"client": client, "error": error, "region": region}
     if client is not None:
         world.on_teardown("close the sign-in client", client.close)
@@ -35,12 +35,12 @@ def sign_in(world: World) -> None:
 
 @step(sentence(r"I sign in to Threat Response with the testbed's API client and the password {password}"))
 def sign_in_wrong(world: World, password: str) -> None:
-    _sign_in(world, world.lab.region, world.lab.region, unq(password))
+    _sign_in(world, world.lab.region, world.lab.region, password)
 
 
 @step(sentence(rf"I sign in to the {REGION} Threat Response with the {{client_region}} API client"))
 def sign_in_other_region(world: World, region: str, client_region: str) -> None:
-    _sign_in(world, region, unq(client_region))
+    _sign_in(world, region, client_region)
 
 
 @then("the sign-in succeeds")
@@ -85,8 +85,8 @@ def list_includes(world: World) -> None:
 @then(sentence(r"the list includes the appliance with status {status}"))
 def list_includes_status(world: World, status: str) -> None:
     entries = [d for d in world.listed if d.get("name") == world.device.hostname]
-    world.check(any(d.get("status") == unq(status) for d in entries),
-                f'{world.device.hostname} listed as "{unq(status)}"', entries or "(not listed)", world.listed_where)
+    world.check(any(d.get("status") == status for d in entries),
+                f'{world.device.hostname} listed as "{status}"', entries or "(not listed)", world.listed_where)
 
 
 @then("the list does not include the appliance")
@@ -98,9 +98,9 @@ def list_excludes(world: World) -> None:
 # ---- modules (VER-3, VER-8, TS-1) -----------------------------------------------------------------------
 @step(sentence(r"I open the {field} choices of a new {title} module"))
 def open_choices(world: World, field: str, title: str) -> None:
-    module_type = world.email_module_type(unq(title))
-    spec = world.spec_field(module_type, unq(field))
-    world.check(spec is not None, f'a "{unq(field)}" field on the Add New Module form',
+    module_type = world.email_module_type(title)
+    spec = world.spec_field(module_type, field)
+    world.check(spec is not None, f'a "{field}" field on the Add New Module form',
                 [f.get("label") for f in module_type.get("configuration_spec") or []])
     world.choices = list((spec or {}).get("options") or [])
 
@@ -152,34 +152,34 @@ def _add(world: World, settings: dict[str, str] | None = None, region: str | Non
 
 @given(sentence(r"an {title} module for the appliance"))
 def given_module(world: World, title: str) -> None:
-    _add(world, title=unq(title))
-    world.check(world.module is not None, f'the "{unq(title)}" module is saved', world.module_error, "set-up")
+    _add(world, title=title)
+    world.check(world.module is not None, f'the "{title}" module is saved', world.module_error, "set-up")
 
 
 @given(sentence(r"an {title} module for the appliance with remediation forward address {address}"))
 def given_module_forward(world: World, title: str, address: str) -> None:
-    _add(world, title=unq(title), forward=unq(address))
-    world.check(world.module is not None, f'the "{unq(title)}" module is saved', world.module_error, "set-up")
+    _add(world, title=title, forward=address)
+    world.check(world.module is not None, f'the "{title}" module is saved', world.module_error, "set-up")
 
 
 @step(sentence(r"I add an {title} module for the appliance with the defaults"))
 def add_defaults(world: World, title: str) -> None:
-    _add(world, title=unq(title))
+    _add(world, title=title)
 
 
 @step(sentence(r"I add an {title} module for the appliance"))
 def add_module(world: World, title: str) -> None:
-    _add(world, title=unq(title))
+    _add(world, title=title)
 
 
 @step(sentence(rf"I add an {{title}} module for the appliance in the {REGION} Threat Response"))
 def add_in_region(world: World, title: str, region: str) -> None:
-    _add(world, title=unq(title), region=region)
+    _add(world, title=title, region=region)
 
 
 @step(sentence(r"I (?:try to )?add an {title} module for the appliance with:"))
 def add_with(world: World, title: str, datatable: list[list[str]]) -> None:
-    _add(world, {k: world.text(v) for k, v in table_dict(datatable).items()}, title=unq(title))
+    _add(world, {k: world.text(v) for k, v in table_dict(datatable).items()}, title=title)
 
 
 @then("the module is saved")
@@ -197,13 +197,13 @@ def module_refused(world: World) -> None:
 @then(sentence(r"the module's {setting} is {value}"))
 def module_setting(world: World, setting: str, value: str) -> None:
     module = world.module or {}
-    if unq(setting) == "Module Name":
+    if setting == "Module Name":
         observed = str(module.get("name", ""))
     else:
-        spec = world.spec_field(module.get("_type") or {}, unq(setting)) or {}
+        spec = world.spec_field(module.get("_type") or {}, setting) or {}
         observed = str((module.get("settings") or {}).get(spec.get("key", ""), ""))
-    world.check(full_match(unq(value), observed, world.values), f"{unq(setting)}: {world.text(unq(value))}",
-                f"{unq(setting)}: {observed}", "the saved module")
+    world.check(full_match(value, observed, world.values), f"{setting}: {world.text(value)}",
+                f"{setting}: {observed}", "the saved module")
 
 
 @step("I list the available module types in Threat Response")
@@ -214,20 +214,20 @@ def list_module_types(world: World) -> None:
 
 @then(sentence(r"the module types include {title} marked beta"))
 def module_type_beta(world: World, title: str) -> None:
-    entry = next((t for t in world.listed if t.get("title") == unq(title)), None)
-    world.check(entry is not None and "beta" in (entry.get("flags") or []), f'"{unq(title)}" (beta)',
+    entry = next((t for t in world.listed if t.get("title") == title), None)
+    world.check(entry is not None and "beta" in (entry.get("flags") or []), f'"{title}" (beta)',
                 [(t.get("title"), t.get("flags")) for t in world.listed], "Available Modules")
 
 
 # ---- Investigate (VER-5, VER-6, TS-2) -----------------------------------------------------------------
 @step(sentence(r"I investigate {query} in Threat Response"))
 def investigate(world: World, query: str) -> None:
-    world.investigate(world.text(unq(query)))
+    world.investigate(world.text(query))
 
 
 @step(sentence(rf"I investigate {{query}} in the {REGION} Threat Response"))
 def investigate_in(world: World, query: str, region: str) -> None:
-    world.investigate(world.text(unq(query)), region)
+    world.investigate(world.text(query), region)
 
 
 @then("within the mail_tracked deadline the investigation shows a sighting from the module")
@@ -281,19 +281,19 @@ def _actions(world: World, query: str) -> list[dict[str, Any]]:
 
 @then(sentence(r"Threat Response offers the response actions for {query}:"))
 def offers_actions(world: World, query: str, datatable: list[list[str]]) -> None:
-    titles = [a.get("title") for a in _actions(world, unq(query))]
+    titles = [a.get("title") for a in _actions(world, query)]
     for wanted in table_column(datatable):
-        world.check(wanted in titles, f'"{wanted}" in the pivot menu', titles, f"response actions for {unq(query)}")
+        world.check(wanted in titles, f'"{wanted}" in the pivot menu', titles, f"response actions for {query}")
 
 
 @step(sentence(r"I run the {action} response action on {query} in Threat Response"))
 def run_action(world: World, action: str, query: str) -> None:
     world.action_result, world.action_error = None, None
-    actions = [a for a in _actions(world, unq(query)) if a.get("title") == unq(action)]
-    world.check(actions, f'a "{unq(action)}" action for {world.text(unq(query))}', _actions(world, unq(query)),
+    actions = [a for a in _actions(world, query) if a.get("title") == action]
+    world.check(actions, f'a "{action}" action for {world.text(query)}', _actions(world, query),
                 "pivot menu")
     chosen = actions[0]
-    obs = world.ctr().inspect(world.text(unq(query)))[0]
+    obs = world.ctr().inspect(world.text(query))[0]
     try:
         world.action_result = world.ctr().trigger(chosen["module_instance_id"], chosen["id"], obs["type"], obs["value"])
     except (ApiError, AuthenticationFailed) as exc:
@@ -328,8 +328,7 @@ def tracking_last_state(world: World, text: str) -> None:
         return " | ".join(r.last_state for r in rows if r.mid == mid) or f"(MID {mid} not found)"
 
     try:
-        observed = world.lab.poll("mail_tracked", probe, lambda s: unq(text) in s, "the remediation in tracking",
-                                  sim_step=0.0)
+        observed = world.poll("mail_tracked", probe, lambda s: text in s, "the remediation in tracking")
     except AssertionError as exc:
         observed = str(getattr(exc, "last", exc))
-    world.check(unq(text) in observed, f'MID {mid}: "{unq(text)}"', observed, "Message Tracking, LAST STATE")
+    world.check(text in observed, f'MID {mid}: "{text}"', observed, "Message Tracking, LAST STATE")

@@ -16,7 +16,7 @@ from pytest_bdd import given, step, then
 from harness.cloud import ThreatResponseClient
 from harness.errors import ApiError, AuthenticationFailed
 
-from .text import REGION, sentence, table_column, table_rows, unq
+from .text import REGION, sentence, table_column, table_rows
 from .world import World, authenticate
 
 RIBBON_SCOPES = [  # RIB-1, as seeds 000/001 list them
@@ -27,14 +27,10 @@ RIBBON_SCOPES = [  # RIB-1, as seeds 000/001 list them
 
 def _create_client(world: World, scopes: list[str], region: str | None = None) -> None:
     region = region or world.lab.region
-    world.need_control("an API client created in the Threat Response portal (API Clients page) with the scopes "
-                       + ", ".join(scopes))
-    made = world.lab.control("POST", f"/_sim/ctr/{region}/clients", {"scopes": scopes, "name": "ctrlab ribbon"})
-    client_id, secret = str(made["client_id"]), str(made["client_secret"])
+    client_id, secret, undo = world.lab.control.api_client(region, scopes, "ctrlab ribbon")
     world.lab.mask(secret)
     world.ribbon.update(client_id=client_id, client_secret=secret, client_region=region)
-    world.on_teardown("delete the ribbon API client",
-                      lambda: world.lab.control("DELETE", f"/_sim/ctr/{region}/clients/{client_id}"))
+    world.on_teardown("delete the ribbon API client", undo)
 
 
 @given("a Threat Response API client with the ribbon scopes")
@@ -49,7 +45,7 @@ def ribbon_client_in(world: World, region: str) -> None:
 
 @given(sentence(r"a Threat Response API client with the ribbon scopes except {scope}"))
 def ribbon_client_without(world: World, scope: str) -> None:
-    _create_client(world, [s for s in RIBBON_SCOPES if s != unq(scope)])
+    _create_client(world, [s for s in RIBBON_SCOPES if s != scope])
 
 
 @given("a Threat Response API client with the scopes:")
@@ -72,7 +68,7 @@ def authenticate_ribbon(world: World, region: str) -> None:
 
 @step(sentence(rf"I authenticate the ribbon with the client and the password {{password}} on the {REGION} server"))
 def authenticate_wrong(world: World, password: str, region: str) -> None:
-    _authenticate(world, region, unq(password))
+    _authenticate(world, region, password)
 
 
 @then("the authentication succeeds")
@@ -131,14 +127,14 @@ def _try(world: World, use: str) -> tuple[bool, object]:
 
 @then(sentence(r"the client can {use}"))
 def client_can(world: World, use: str) -> None:
-    ok, observed = _try(world, unq(use))
-    world.check(ok, f"the client can {unq(use)}", observed, f"scopes {_client(world).scopes}")
+    ok, observed = _try(world, use)
+    world.check(ok, f"the client can {use}", observed, f"scopes {_client(world).scopes}")
 
 
 @then(sentence(r"the client cannot {use}"))
 def client_cannot(world: World, use: str) -> None:
-    ok, observed = _try(world, unq(use))
-    world.check(not ok, f"the client cannot {unq(use)} (a required scope is missing)", observed,
+    ok, observed = _try(world, use)
+    world.check(not ok, f"the client cannot {use} (a required scope is missing)", observed,
                 f"scopes {_client(world).scopes}")
 
 
@@ -148,23 +144,23 @@ RIB5_TYPES = ("ip", "domain", "url", "sha256")
 
 @step(sentence(r"I pivot {kind} {value} to a new case"))
 def pivot_new(world: World, kind: str, value: str) -> None:
-    world.check(unq(kind) in RIB5_TYPES, f"an observable the pivot menu supports: {RIB5_TYPES}", unq(kind))
+    world.check(kind in RIB5_TYPES, f"an observable the pivot menu supports: {RIB5_TYPES}", kind)
     client = _client(world)
-    book = client.create_casebook("New Case", "", [{"type": unq(kind), "value": unq(value)}])
+    book = client.create_casebook("New Case", "", [{"type": kind, "value": value}])
     world.ribbon["case"] = str(book["id"])
     world.on_teardown("delete the case", lambda: client.delete_casebook(str(book["id"])))
 
 
 @step(sentence(r"I pivot {kind} {value} to the current case"))
 def pivot_current(world: World, kind: str, value: str) -> None:
-    _client(world).add_observables(world.ribbon["case"], [{"type": unq(kind), "value": unq(value)}])
+    _client(world).add_observables(world.ribbon["case"], [{"type": kind, "value": value}])
 
 
 @step(sentence(r"I give the case the title {title}, the description {description} and the note {note}"))
 def describe_case(world: World, title: str, description: str, note: str) -> None:
     client = _client(world)
-    client.update_casebook(world.ribbon["case"], title=unq(title), description=unq(description))
-    client.casebook_texts(world.ribbon["case"], "add", [{"type": "note", "text": unq(note)}])
+    client.update_casebook(world.ribbon["case"], title=title, description=description)
+    client.casebook_texts(world.ribbon["case"], "add", [{"type": "note", "text": note}])
 
 
 def _case(world: World) -> dict[str, Any]:
@@ -176,7 +172,7 @@ def case_contains(world: World, kind: str, value: str) -> None:
     books = _client(world).search_casebooks()
     ids = [str(b.get("id", "")).rpartition("/")[2] for b in books]
     case = _case(world)
-    wanted = {"type": unq(kind), "value": unq(value)}
+    wanted = {"type": kind, "value": value}
     world.check(world.ribbon["case"].rpartition("/")[2] in ids and wanted in (case.get("observables") or []),
                 f"the casebook lists the case with {wanted}", case, "Casebook")
 
@@ -184,7 +180,7 @@ def case_contains(world: World, kind: str, value: str) -> None:
 @then(sentence(r"the case contains {kind} {value}"))
 def case_has(world: World, kind: str, value: str) -> None:
     case = _case(world)
-    wanted = {"type": unq(kind), "value": unq(value)}
+    wanted = {"type": kind, "value": value}
     world.check(wanted in (case.get("observables") or []), wanted, case.get("observables"), "Casebook")
 
 
@@ -192,8 +188,8 @@ def case_has(world: World, kind: str, value: str) -> None:
 def case_described(world: World, title: str, description: str, note: str) -> None:
     case = _case(world)
     texts = [t.get("text") for t in case.get("texts") or []]
-    ok = case.get("title") == unq(title) and case.get("description") == unq(description) and unq(note) in texts
-    world.check(ok, {"title": unq(title), "description": unq(description), "note": unq(note)},
+    ok = case.get("title") == title and case.get("description") == description and note in texts
+    world.check(ok, {"title": title, "description": description, "note": note},
                 {"title": case.get("title"), "description": case.get("description"), "texts": texts}, "Casebook")
 
 

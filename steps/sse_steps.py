@@ -10,7 +10,7 @@ from pytest_bdd import given, step, then
 from harness.errors import ApiError
 
 from .placeholders import full_match
-from .text import REGION, sentence, table_dict, unq
+from .text import REGION, lab_wide, sentence, table_dict
 from .world import World, expiry_code, expiry_hours
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -26,7 +26,7 @@ def tr_enabled(world: World) -> None:
     world.ensure_threat_response_in_sse()
 
 
-@given("Threat Response is disabled in SSE Cloud Services")
+@given(lab_wide("Threat Response is disabled in SSE Cloud Services"))
 def tr_disabled(world: World) -> None:
     region = world.lab.region
     world.ensure_threat_response_in_sse()
@@ -44,7 +44,7 @@ def tr_disabled(world: World) -> None:
 def enable_service(world: World, service: str) -> None:
     sse = world.sse()
     names = [s.get("name") for s in sse.cloud_services()]
-    world.check(unq(service) in names, f'a "{unq(service)}" service on the Cloud Services tab', names,
+    world.check(service in names, f'a "{service}" service on the Cloud Services tab', names,
                 "SSE Cloud Services")
     sse.set_cloud_service(True)
     world.lab.tr_enabled[world.lab.region] = True
@@ -53,8 +53,8 @@ def enable_service(world: World, service: str) -> None:
 @then(sentence(r"SSE Cloud Services shows {service} as enabled"))
 def service_enabled(world: World, service: str) -> None:
     services = world.sse().cloud_services()
-    entry = next((s for s in services if s.get("name") == unq(service)), None)
-    world.check(entry is not None and entry.get("enabled") is True, f'"{unq(service)}" enabled', services,
+    entry = next((s for s in services if s.get("name") == service), None)
+    world.check(entry is not None and entry.get("enabled") is True, f'"{service}" enabled', services,
                 "SSE Cloud Services")
 
 
@@ -76,7 +76,7 @@ def _generate(world: World, count: int, expiry: str | None, region: str | None =
 
 @step(sentence(r"I generate <count:\d+> registration tokens? in SSE expiring in {expiry}"))
 def generate(world: World, count: str, expiry: str) -> None:
-    _generate(world, int(count), unq(expiry))
+    _generate(world, int(count), expiry)
     world.check(world.sse_error is None, "SSE generates the tokens", world.sse_error, "Add Devices and Generate Tokens")
 
 
@@ -88,7 +88,7 @@ def generate_default(world: World, count: str) -> None:
 
 @step(sentence(r"I try to generate <count:-?\d+> registration tokens? in SSE expiring in {expiry}"))
 def try_generate(world: World, count: str, expiry: str) -> None:
-    _generate(world, int(count), unq(expiry))
+    _generate(world, int(count), expiry)
 
 
 @then(sentence(r"SSE returns <count:\d+> tokens?"))
@@ -114,11 +114,11 @@ def tokens_distinct(world: World) -> None:
 @then(sentence(r"the tokens are valid for {expiry}"))
 def tokens_valid_for(world: World, expiry: str) -> None:
     batch = world.token_batch
-    hours = expiry_hours(unq(expiry))
+    hours = expiry_hours(expiry)
     message = f"The following tokens have been generated and will be valid for {hours} hour(s):"
     observed = f"valid_hours={getattr(batch, 'valid_hours', None)}; message: {getattr(batch, 'message', '')}"
     world.check(batch is not None and batch.valid_hours == hours and batch.message == message,
-                f"{unq(expiry)}: {message!r}", observed, "Add Devices and Generate Tokens")
+                f"{expiry}: {message!r}", observed, "Add Devices and Generate Tokens")
 
 
 @then("SSE refuses the request")
@@ -148,15 +148,14 @@ def token_from(world: World, region: str) -> None:
 
 @given(sentence(r"a made-up registration token {token}"))
 def made_up_token(world: World, token: str) -> None:
-    world.remember_token(unq(token))
+    world.remember_token(token)
 
 
-@given(sentence(rf"an expired registration token from the {REGION} SSE"))
+@given(lab_wide(sentence(rf"an expired registration token from the {REGION} SSE")))
 def expired_token(world: World, region: str) -> None:
-    world.need_control("a registration token past its expiry (generate one with 1 hour and wait)")
     world.new_token(region, "1h")
     # The region's SSE lets its outstanding tokens run out (what an hour of waiting does).
-    world.lab.control("POST", f"/_sim/sse/{region}/tokens/expire", {})
+    world.lab.control.expire_tokens(region)
 
 
 # ---- the device list (VER-1) ------------------------------------------------------------------------

@@ -16,26 +16,21 @@ from typing import Any
 
 import pytest
 
+from harness.access import LabAccess
 from harness.appliance import AsyncOSCli, AsyncOSGui, Page, Secret
+from harness.appliance.cloud_page import CloudSettingsView, labels_for, read_cloud_page
 from harness.cloud import SseAdmin, ThreatResponseClient
 from harness.errors import ApiError, AuthenticationFailed, CliError, DriverError
+from harness.facts import EMAIL_MODULE_TITLE, REGION_OF_SERVER, SERVER_LABEL, SERVER_OF_REGION
+from harness.labtime import TimedOut
+from harness.leasing import Appliance
 
 from .expect import expect
-from .lab import (
-    REGION_OF_SERVER,
-    SERVER_LABEL,
-    SERVER_OF_REGION,
-    CloudState,
-    Device,
-    LabAccess,
-    TimedOut,
-)
 from .placeholders import resolve
 
+CloudState = CloudSettingsView  # what the steps read off Network > Cloud Service Settings
 ROLLBACK_QUESTION = r"save the current configuration for rollback"
-FEW_MINUTES = 180.0  # simulated seconds: the documents' "wait a few minutes" (ENA-4)
 TOKEN_PROMPT = "Enter a registration token key"
-EMAIL_MODULE_TITLE = {"esa": "Email Security Appliance", "gateway": "Email Security Appliance", "sma": "SMA Email"}
 # Module settings of the Add New Module form (VER-3), by their labels.
 DEVICE_SETTING = "Registered Device"
 TIMEFRAME_SETTING = "Request Timeframe (days)"
@@ -71,7 +66,7 @@ class CliRun:
 class World:
     request: pytest.FixtureRequest
     lab: LabAccess
-    device: Device
+    device: Appliance
     values: dict[str, str] = field(default_factory=dict)
     cli_run: CliRun | None = None
     tokens: list[str] = field(default_factory=list)
@@ -91,7 +86,7 @@ class World:
     sent: dict[str, Any] = field(default_factory=dict)
     ribbon: dict[str, Any] = field(default_factory=dict)
     version_text: str = ""
-    proxy_log_since: int = 0
+    proxy_log_since: int = 0  # the lab proxy's log position when the scenario routed the appliance through it
     netcheck: Any = None  # the last network check's report (harness.net.NetcheckReport)
     page_fresh: bool = False  # the GUI page is the result of the scenario's last action (not stale)
     cleanups: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
@@ -139,11 +134,6 @@ class World:
                 problems.append(f"{what}: {type(exc).__name__}: {exc}")
         return problems
 
-    def need_control(self, manual: str) -> None:
-        """A lab set-up only the simulator's control plane can make; real gear needs a person."""
-        if not self.lab.has_control:
-            pytest.skip(f"manual set-up needed on this testbed: {manual}")
-
     # ---- reading the appliance ----------------------------------------------------------------------
     def cloud_state(self) -> CloudState:
         """Network > Cloud Service Settings, read from the GUI (the page the documents show)."""
@@ -153,26 +143,21 @@ class World:
         self.page_fresh = True
         return self.cloud_state_of(page)
 
-    @staticmethod
-    def cloud_state_of(page: Page) -> CloudState:
-        enabled = page.value("Threat Response") or page.value("Cloud Service") or \
-            page.value("Cisco Cloud Services") or ""
-        server = page.value("Threat Response Server") or page.value("SecureX Server") or \
-            page.value("Cisco Secure Server") or ""
-        register_form = page.form_with("Register")
-        token_field = register_form is not None and page.button("Register") is not None and any(
-            f.kind in ("text", "password") for f in register_form.fields)
-        return CloudState(enabled=enabled, server=server, status=page.value("Status") or "",
-                          token_field=token_field, deregister_button=page.button("Deregister") is not None,
-                          text=page.text)
+    def cloud_state_of(self, page: Page) -> CloudState:
+        return read_cloud_page(page, labels_for(self.lab.testbed.deviations))
+
+    def poll(self, deadline: str, probe: Callable[[], Any], done: Callable[[Any], bool], what: str,
+             settle: bool = False) -> Any:
+        """Wait for the leased appliance (and the cloud it talks to) to reach a state, within ``deadline``."""
+        return self.lab.time.poll(deadline, probe, done, what, owner=self.device.name, settle=settle)
 
     def wait_state(self, deadline: str, done: Callable[[CloudState], bool], what: str,
-                   settle: float = 0.0) -> CloudState:
+                   settle: bool = False) -> CloudState:
         try:
-            return self.lab.poll(deadline, self.cloud_state, done, what, settle=settle)
+            return self.poll(deadline, self.cloud_state, done, what, settle=settle)  # type: ignore[no-any-return]
         except TimedOut as exc:
             last = exc.last.describe() if isinstance(exc.last, CloudState) else exc.last
-            self.check(False, what, f"after the {deadline} deadline ({self.lab.deadlines.of(deadline):.0f}s): {last}",
+            self.check(False, what, f"after the {deadline} deadline ({self.lab.time.of(deadline):.0f}s): {last}",
                        f"not within the {deadline} deadline")
             raise  # unreachable: check() raised
 
@@ -189,20 +174,13 @@ class World:
         """The appliance with cloud services disabled, nothing pending, not registered anywhere.
 
         Over the protocols: deregister if registered (CLI), disable if enabled, commit, abandon
-        anything pending. On a simulator the same state is reached faster: the appliance's SSE record
-        is deleted in the SSE portal (admin API) and the appliance is reset through the control plane.
+        anything pending. Where the lab control can reset the appliance (a simulator), the same state is
+        reached in one call. Either way the appliance's records are then deleted from every region's SSE
+        (the portal's delete), whatever an earlier session or another worker left there.
         """
-        if self.lab.has_control:
-            path = f"/_sim/appliances/{self.device.name}"
-            faults = {k: v for k, v in ((self.lab.control("GET", path) or {}).get("faults") or {}).items() if v}
-            self.lab.control("POST", f"{path}/reset")
-            if faults:
-                # The reset is a speed-up of the protocol path, which would not touch injected faults:
-                # whatever the lab engineer injected stays in force.
-                self.lab.control("POST", f"{path}/faults", faults)
+        if self.lab.control.reset_appliance(self.device.name):
             self.gui.page = None  # the page read before the reset is stale
-            if self.device.name in self.lab.sse_dirty:
-                self.forget_sse_records()
+            self.forget_sse_records()
             return
         state = self.cloud_state()
         if state.in_progress:
@@ -227,7 +205,6 @@ class World:
                 except ApiError as exc:
                     if exc.status != 404:
                         raise
-        self.lab.sse_dirty.discard(self.device.name)
 
     def _gui_has_pending(self) -> bool:
         page = self.gui.open("")
@@ -244,7 +221,7 @@ class World:
             self.lab.tr_enabled[region] = True
 
     def sse_regions(self) -> list[str]:
-        return [r for r in SERVER_OF_REGION if r in self.lab.sse_config]
+        return self.lab.sse_regions
 
     # ---- the documented procedures ------------------------------------------------------------------
     def enable(self, server: str | None, interface: str) -> None:
@@ -267,7 +244,7 @@ class World:
         """ENA-4: "after a few minutes a Registration Token field and a Register button appear"."""
         # "after a few minutes": three simulated minutes pass before the first look.
         return self.wait_state("cloud_ready", lambda s: s.token_field, "a Registration Token field and Register button",
-                               settle=FEW_MINUTES)
+                               settle=True)
 
     def waiting_for_token(self, server: str | None = None) -> None:
         self.ensure_threat_response_in_sse()
@@ -297,7 +274,6 @@ class World:
 
     def remember_token(self, token: str) -> None:
         self.lab.mask(token)
-        self.lab.sse_dirty.add(self.device.name)  # a registration may follow: SSE may list the device
         self.tokens.append(token)
         self.values["token"] = token
 
@@ -463,9 +439,8 @@ class World:
 
     def reinvestigate_until_sighting(self) -> list[dict[str, Any]]:
         try:
-            last = self.lab.poll("mail_tracked", lambda: self.investigate(self.investigated, self.investigate_region),
-                                 lambda inv: bool(self.module_sightings(inv)), "a sighting from the module",
-                                 sim_step=0.0)
+            last = self.poll("mail_tracked", lambda: self.investigate(self.investigated, self.investigate_region),
+                             lambda inv: bool(self.module_sightings(inv)), "a sighting from the module")
         except TimedOut as exc:
             last = exc.last
         return self.module_sightings(last)
@@ -491,7 +466,7 @@ class World:
             self.values.get("sender ip", "")
 
 
-def _is_loopback_host(device: Device) -> bool:
+def _is_loopback_host(device: Appliance) -> bool:
     return device.endpoint("smtp")[0].startswith("127.")
 
 

@@ -67,7 +67,7 @@ def test_workers_lease_different_appliances(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_scenarios_that_change_the_whole_lab_are_recognised() -> None:
-    from steps.lab import changes_whole_lab
+    from steps.text import changes_whole_lab
 
     assert changes_whole_lab(['the firewall drops HTTPS to "api-sse.cisco.com"'])
     assert changes_whole_lab(["Threat Response is disabled in SSE Cloud Services"])
