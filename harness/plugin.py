@@ -51,6 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run @destructive scenarios on real gear (settings are recorded before, restored after)")
     group.addoption("--region", dest="ctrlab_region", choices=tags.REGIONS,
                     help="override the testbed's cloud.region")
+    group.addoption("--shard", dest="ctrlab_shard", metavar="I/N",
+                    help="run only the I-th of N shards of the selected scenarios (round-robin by node id; CI runners "
+                         "each run one shard against their own lab)")
     group.addoption("--sim-appliances", dest="ctrlab_sim_appliances", type=int, metavar="N",
                     help="ESAs in the bundled lab (backend sim; default 2; one SMA and one gateway are added)")
     group.addoption("--req-url-pattern", dest="ctrlab_req_url_pattern", metavar="PATTERN",
@@ -79,6 +82,9 @@ def pytest_configure(config: pytest.Config) -> None:
     state.on_close(tags.accept_scheme_names())
     _default_alluredir(config, options)
     config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
+    from . import sharding
+
+    config.pluginmanager.register(sharding, "ctrlab-sharding")
     from .appliance import keeper
 
     config.pluginmanager.register(keeper, "ctrlab-settings-keepers")

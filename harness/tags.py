@@ -30,8 +30,8 @@ from collections.abc import Callable
 
 import pytest
 
-REGIONS = ("nam", "eu", "apjc")
-KINDS = ("esa", "sma", "gateway")
+from .facts import KINDS, REGIONS
+
 SCHEMES = ("req", "region", "device", "manual", "epic", "story")
 FLAGS = ("gui", "cli", "destructive")
 REQ_ID = re.compile(r"[A-Z]{2,4}-\d+")

@@ -59,7 +59,7 @@ def register_with_new_token(world: World, region: str, interface: str) -> None:
 
 @step(sentence(rf"I register the appliance with token <n:\d+> of the batch through the {INTERFACE}"))
 def register_with_batch_token(world: World, n: str, interface: str) -> None:
-    batch = world.token_batch.tokens if world.token_batch is not None else world.tokens
+    batch = world.seen.sse.token_batch.tokens if world.seen.sse.token_batch is not None else world.seen.sse.tokens
     world.remember_token(batch[int(n) - 1])
     world.register(world.token, interface)
 

@@ -18,9 +18,9 @@ _MENU_ITEM = re.compile(r"^\s*-\s*([A-Z][A-Z]+)\s+-", re.MULTILINE)
 
 
 def _output(world: World) -> str:
-    if world.cli_run is None:
+    if world.seen.cli.run is None:
         raise LookupError("no CLI command has run in this scenario yet")
-    return world.cli_run.output
+    return world.seen.cli.run.output
 
 
 def offered_operations(output: str) -> list[str]:
@@ -40,7 +40,7 @@ def run_and_answer(world: World, command: str, datatable: list[list[str]]) -> No
     text the document shows before that prompt, checked against the dialog afterwards."""
     rows = table_rows(datatable)
     # A registration token typed as an answer is a secret: it never reaches the transcript.
-    answers = [Secret(a) if a in world.tokens else a for a in (world.text(r[-1]) for r in rows)]
+    answers = [Secret(a) if a in world.seen.sse.tokens else a for a in (world.text(r[-1]) for r in rows)]
     run = world.run_cli(world.text(command), answers)
     for row in rows:
         question = world.text(row[0]) if len(row) > 1 else ""
@@ -72,68 +72,82 @@ def join_cluster(world: World, cluster: str) -> None:
 
 @step("I read the appliance's version in the CLI")
 def read_version(world: World) -> None:
-    world.version_text = world.run_cli("version").output
+    world.seen.cli.version_text = world.run_cli("version").output
 
 
 @then("the CLI output contains:")
 def output_contains_doc(world: World, docstring: str) -> None:
     out = _output(world)
-    world.check(search(docstring, out, world.values), world.text(docstring), out, f"{world.cli_run.command} output")
+    world.check(
+        search(docstring, out, world.values), world.text(docstring), out, f"{world.seen.cli.run.command} output"
+    )
 
 
 @then(sentence(r"the CLI output contains {text}"))
 def output_contains(world: World, text: str) -> None:
     out = _output(world)
-    world.check(search(text, out, world.values), world.text(text), out, f"{world.cli_run.command} output")
+    world.check(search(text, out, world.values), world.text(text), out, f"{world.seen.cli.run.command} output")
 
 
 @then(sentence(r"the CLI output does not contain {text}"))
 def output_lacks(world: World, text: str) -> None:
     out = _output(world)
-    world.check(not search(text, out, world.values), f"no {world.text(text)!r}", out,
-                f"{world.cli_run.command} output")
+    world.check(
+        not search(text, out, world.values), f"no {world.text(text)!r}", out, f"{world.seen.cli.run.command} output"
+    )
 
 
 @then(sentence(r"the CLI output matches {pattern}"))
 def output_matches(world: World, pattern: str) -> None:
     out = _output(world)
-    world.check(search(pattern, out, world.values), pattern, out, f"{world.cli_run.command} output")
+    world.check(search(pattern, out, world.values), pattern, out, f"{world.seen.cli.run.command} output")
 
 
 @then("the CLI output is:")
 def output_is(world: World, docstring: str) -> None:
     out = _output(world)
-    body = out.split("\n", 1)[1] if out.splitlines() and out.splitlines()[0].strip() == world.cli_run.command else out
-    world.check(full_match(docstring, body, world.values), world.text(docstring), body,
-                f"{world.cli_run.command} output")
+    body = (
+        out.split("\n", 1)[1] if out.splitlines() and out.splitlines()[0].strip() == world.seen.cli.run.command else out
+    )
+    world.check(
+        full_match(docstring, body, world.values), world.text(docstring), body, f"{world.seen.cli.run.command} output"
+    )
 
 
 @then(sentence(r"the CLI offers only the operations {names}"))
 def offers_only(world: World, names: str) -> None:
     wanted = [n.strip().upper() for n in names.split(",") if n.strip()]
     offered = offered_operations(_output(world))
-    world.check(offered == wanted, f"the operations {wanted} and no other", offered or _output(world),
-                f"{world.cli_run.command} menu")
+    world.check(
+        offered == wanted,
+        f"the operations {wanted} and no other",
+        offered or _output(world),
+        f"{world.seen.cli.run.command} menu",
+    )
 
 
 @then(sentence(r"the CLI offers the operation {name}"))
 def offers(world: World, name: str) -> None:
     offered = offered_operations(_output(world))
-    world.check(name.upper() in offered, f"the operation {name}", offered, f"{world.cli_run.command} menu")
+    world.check(name.upper() in offered, f"the operation {name}", offered, f"{world.seen.cli.run.command} menu")
 
 
 @then(sentence(r"the CLI does not offer the operation {name}"))
 def does_not_offer(world: World, name: str) -> None:
     offered = offered_operations(_output(world))
-    world.check(name.upper() not in offered, f"no operation {name}", offered, f"{world.cli_run.command} menu")
+    world.check(name.upper() not in offered, f"no operation {name}", offered, f"{world.seen.cli.run.command} menu")
 
 
 @then("the CLI refuses the command outside machine mode")
 def refused_outside_machine_mode(world: World) -> None:
     out = _output(world)
     refused = "choose the operation you want to perform" not in out.lower() and "machine" in out.lower()
-    world.check(refused, f'"{world.cli_run.command}" is restricted to the machine mode', out,
-                f"{world.cli_run.command} in {world.cli.mode} mode")
+    world.check(
+        refused,
+        f'"{world.seen.cli.run.command}" is restricted to the machine mode',
+        out,
+        f"{world.seen.cli.run.command} in {world.cli.mode} mode",
+    )
 
 
 @then(sentence(r"the CLI prompt is {prompt}"))

@@ -18,14 +18,14 @@ def _page(world: World) -> Page:
     """The page the scenario's last GUI action left open; Cloud Service Settings, freshly loaded, when
     something else (a CLI command, the cloud) acted since."""
     page = world.gui.page
-    if page is None or not world.page_fresh:
+    if page is None or not world.seen.gui.page_fresh:
         page = world.gui.navigate("Network", "Cloud Service Settings")
-        world.page_fresh = True
+        world.seen.gui.page_fresh = True
     return page
 
 
 def _acted(world: World) -> None:
-    world.page_fresh = True
+    world.seen.gui.page_fresh = True
 
 
 @step(sentence(r"I open {path} in the GUI"))

@@ -70,7 +70,7 @@ def enable_remediation(world: World) -> None:
 
 
 def _read_version(world: World) -> str:
-    out = world.version_text or world.run_cli("version").output
+    out = world.seen.cli.version_text or world.run_cli("version").output
     m = re.search(r"^Version:\s*(\S+)", out, re.MULTILINE)
     return m.group(1) if m else ""
 

@@ -29,7 +29,7 @@ def firewall_rule(world: World, verb: str, fqdn: str) -> None:
 @given("the appliance reaches the cloud through the lab proxy")
 def use_proxy(world: World) -> None:
     world.on_teardown("no proxy on the appliance", world.lab.control.route_through_proxy(world.device.name))
-    world.proxy_log_since, _ = world.lab.control.proxy_tunnels()
+    world.seen.net.proxy_log_since, _ = world.lab.control.proxy_tunnels()
 
 
 @step(lab_wide(sentence(r"the lab proxy denies {fqdn}")))
@@ -44,7 +44,7 @@ def proxy_allows(world: World) -> None:
 
 @then(sentence(r"the lab proxy carried a connection to {fqdn}"))
 def proxy_carried(world: World, fqdn: str) -> None:
-    _, entries = world.lab.control.proxy_tunnels(world.proxy_log_since)
+    _, entries = world.lab.control.proxy_tunnels(world.seen.net.proxy_log_since)
     tunnels = [e for e in entries if str(e.get("path", "")).startswith(fqdn) and e.get("status") == 200]
     world.check(tunnels, f"a CONNECT tunnel to {fqdn}:443 through the proxy",
                 [(e.get("path"), e.get("status")) for e in entries], "lab proxy log")
@@ -63,12 +63,12 @@ def tls_intercepted(world: World, fqdn: str) -> None:
 @step(sentence(rf"I run the network check for the {REGION} region"))
 def run_network_check(world: World, region: str) -> None:
     """The port-443 check of ``ctrlab netcheck``: DNS through the testbed's resolver, TCP, SYN, TLS."""
-    world.netcheck = check(world.lab.testbed, region=region, timeout=NETCHECK_TIMEOUT_S)
+    world.seen.net.netcheck = check(world.lab.testbed, region=region, timeout=NETCHECK_TIMEOUT_S)
 
 
 @then(sentence(r"the network check reports {fqdn} as {verdict}"))
 def network_check_verdict(world: World, fqdn: str, verdict: str) -> None:
-    report = world.netcheck
+    report = world.seen.net.netcheck
     observed = report.verdict(fqdn).value if fqdn in report.fqdns else "not checked"
     world.check(observed == verdict, f"{fqdn}: {verdict}", f"{fqdn}: {observed}\n"
                 f"{report.table()}", "network check")
@@ -76,14 +76,14 @@ def network_check_verdict(world: World, fqdn: str, verdict: str) -> None:
 
 @then(sentence(r"the network check finds every FQDN of the region but {fqdn} reachable"))
 def network_check_others_ok(world: World, fqdn: str) -> None:
-    report = world.netcheck
+    report = world.seen.net.netcheck
     bad = [r.fqdn for r in report.failures if r.fqdn != fqdn]
     world.check(not bad, f"every FQDN but {fqdn} reachable on HTTPS 443", report.table(), "network check")
 
 
 @then("the network check finds every FQDN of the region reachable, est.sco.cisco.com included")
 def network_check_all_ok(world: World) -> None:
-    report = world.netcheck
+    report = world.seen.net.netcheck
     world.check(report.ok and "est.sco.cisco.com" in report.fqdns,
                 "every FQDN of the region and est.sco.cisco.com reachable on HTTPS 443", report.table(),
                 "network check")

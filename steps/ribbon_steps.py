@@ -29,7 +29,7 @@ def _create_client(world: World, scopes: list[str], region: str | None = None) -
     region = region or world.lab.region
     client_id, secret, undo = world.lab.control.api_client(region, scopes, "ctrlab ribbon")
     world.lab.mask(secret)
-    world.ribbon.update(client_id=client_id, client_secret=secret, client_region=region)
+    world.seen.ctr.ribbon.update(client_id=client_id, client_secret=secret, client_region=region)
     world.on_teardown("delete the ribbon API client", undo)
 
 
@@ -54,9 +54,9 @@ def client_with_scopes(world: World, datatable: list[list[str]]) -> None:
 
 
 def _authenticate(world: World, region: str, secret: str | None = None) -> None:
-    client, error = authenticate(world.lab, region, world.ribbon["client_id"],
-                                 secret if secret is not None else world.ribbon["client_secret"])
-    world.ribbon.update(client=client, error=error, region=region)
+    client, error = authenticate(world.lab, region, world.seen.ctr.ribbon["client_id"],
+                                 secret if secret is not None else world.seen.ctr.ribbon["client_secret"])
+    world.seen.ctr.ribbon.update(client=client, error=error, region=region)
     if client is not None:
         world.on_teardown("close the ribbon client", client.close)
 
@@ -73,20 +73,28 @@ def authenticate_wrong(world: World, password: str, region: str) -> None:
 
 @then("the authentication succeeds")
 def auth_ok(world: World) -> None:
-    world.check(world.ribbon.get("client") is not None, "Authenticate logs the ribbon in", world.ribbon.get("error"),
-                "Login to use SecureX Ribbon")
+    world.check(
+        world.seen.ctr.ribbon.get("client") is not None,
+        "Authenticate logs the ribbon in",
+        world.seen.ctr.ribbon.get("error"),
+        "Login to use SecureX Ribbon",
+    )
 
 
 @then("the authentication is refused")
 def auth_refused(world: World) -> None:
-    world.check(world.ribbon.get("client") is None, "the login is refused", "authenticated",
-                "Login to use SecureX Ribbon")
+    world.check(
+        world.seen.ctr.ribbon.get("client") is None,
+        "the login is refused",
+        "authenticated",
+        "Login to use SecureX Ribbon",
+    )
 
 
 def _client(world: World) -> ThreatResponseClient:
-    client = world.ribbon.get("client")
+    client = world.seen.ctr.ribbon.get("client")
     if client is None:
-        raise LookupError(f"the ribbon is not authenticated: {world.ribbon.get('error')}")
+        raise LookupError(f"the ribbon is not authenticated: {world.seen.ctr.ribbon.get('error')}")
     return client
 
 
@@ -134,8 +142,9 @@ def client_can(world: World, use: str) -> None:
 @then(sentence(r"the client cannot {use}"))
 def client_cannot(world: World, use: str) -> None:
     ok, observed = _try(world, use)
-    world.check(not ok, f"the client cannot {use} (a required scope is missing)", observed,
-                f"scopes {_client(world).scopes}")
+    world.check(
+        not ok, f"the client cannot {use} (a required scope is missing)", observed, f"scopes {_client(world).scopes}"
+    )
 
 
 # ---- pivot menu and casebook (RIB-4, RIB-5) -------------------------------------------------------------
@@ -147,24 +156,24 @@ def pivot_new(world: World, kind: str, value: str) -> None:
     world.check(kind in RIB5_TYPES, f"an observable the pivot menu supports: {RIB5_TYPES}", kind)
     client = _client(world)
     book = client.create_casebook("New Case", "", [{"type": kind, "value": value}])
-    world.ribbon["case"] = str(book["id"])
+    world.seen.ctr.ribbon["case"] = str(book["id"])
     world.on_teardown("delete the case", lambda: client.delete_casebook(str(book["id"])))
 
 
 @step(sentence(r"I pivot {kind} {value} to the current case"))
 def pivot_current(world: World, kind: str, value: str) -> None:
-    _client(world).add_observables(world.ribbon["case"], [{"type": kind, "value": value}])
+    _client(world).add_observables(world.seen.ctr.ribbon["case"], [{"type": kind, "value": value}])
 
 
 @step(sentence(r"I give the case the title {title}, the description {description} and the note {note}"))
 def describe_case(world: World, title: str, description: str, note: str) -> None:
     client = _client(world)
-    client.update_casebook(world.ribbon["case"], title=title, description=description)
-    client.casebook_texts(world.ribbon["case"], "add", [{"type": "note", "text": note}])
+    client.update_casebook(world.seen.ctr.ribbon["case"], title=title, description=description)
+    client.casebook_texts(world.seen.ctr.ribbon["case"], "add", [{"type": "note", "text": note}])
 
 
 def _case(world: World) -> dict[str, Any]:
-    return _client(world).casebook(world.ribbon["case"])
+    return _client(world).casebook(world.seen.ctr.ribbon["case"])
 
 
 @then(sentence(r"the casebook shows a case containing {kind} {value}"))
@@ -173,8 +182,12 @@ def case_contains(world: World, kind: str, value: str) -> None:
     ids = [str(b.get("id", "")).rpartition("/")[2] for b in books]
     case = _case(world)
     wanted = {"type": kind, "value": value}
-    world.check(world.ribbon["case"].rpartition("/")[2] in ids and wanted in (case.get("observables") or []),
-                f"the casebook lists the case with {wanted}", case, "Casebook")
+    world.check(
+        world.seen.ctr.ribbon["case"].rpartition("/")[2] in ids and wanted in (case.get("observables") or []),
+        f"the casebook lists the case with {wanted}",
+        case,
+        "Casebook",
+    )
 
 
 @then(sentence(r"the case contains {kind} {value}"))
@@ -189,20 +202,24 @@ def case_described(world: World, title: str, description: str, note: str) -> Non
     case = _case(world)
     texts = [t.get("text") for t in case.get("texts") or []]
     ok = case.get("title") == title and case.get("description") == description and note in texts
-    world.check(ok, {"title": title, "description": description, "note": note},
-                {"title": case.get("title"), "description": case.get("description"), "texts": texts}, "Casebook")
+    world.check(
+        ok,
+        {"title": title, "description": description, "note": note},
+        {"title": case.get("title"), "description": case.get("description"), "texts": texts},
+        "Casebook",
+    )
 
 
 @step("I investigate the case")
 def investigate_case(world: World) -> None:
     client = _client(world)
     observables = _case(world).get("observables") or []
-    world.investigation = {"observables": observables, **client.observe(observables)}
+    world.seen.ctr.investigation = {"observables": observables, **client.observe(observables)}
 
 
 @then("the investigation covers the observables:")
 def investigation_covers(world: World, datatable: list[list[str]]) -> None:
-    covered = (world.investigation or {}).get("observables") or []
+    covered = (world.seen.ctr.investigation or {}).get("observables") or []
     for row in table_rows(datatable):
         wanted = {"type": row[0].strip(), "value": row[1].strip()}
         world.check(wanted in covered, wanted, covered, "Investigate this Case")

@@ -17,6 +17,8 @@ from typing import Any
 
 from pytest_bdd import parsers
 
+from harness.facts import DEADLINES, REGIONS
+
 LAB_WIDE: list[parsers.StepParser] = []
 
 
@@ -61,8 +63,8 @@ def changes_whole_lab(step_names: Iterable[str]) -> bool:
 
 
 INTERFACE = "<interface:GUI|CLI>"
-REGION = '"<region:nam|eu|apjc>"'
-DEADLINE = "<deadline:cloud_ready|registration|deregistration|mail_tracked>"
+REGION = f'"<region:{"|".join(REGIONS)}>"'
+DEADLINE = f"<deadline:{'|'.join(DEADLINES)}>"
 
 
 def table_rows(datatable: list[list[str]] | None, header: bool = True) -> list[list[str]]:

@@ -20,11 +20,12 @@ from harness.access import LabAccess
 from harness.appliance import AsyncOSCli, AsyncOSGui, Page, Secret
 from harness.appliance.cloud_page import CloudSettingsView, labels_for, read_cloud_page
 from harness.cloud import SseAdmin, ThreatResponseClient
-from harness.errors import ApiError, AuthenticationFailed, CliError, DriverError
+from harness.errors import ApiError, AuthenticationFailed, CliError
 from harness.facts import EMAIL_MODULE_TITLE, REGION_OF_SERVER, SERVER_LABEL, SERVER_OF_REGION
 from harness.labtime import TimedOut
 from harness.leasing import Appliance
 
+from .contexts import CliRun, Seen
 from .expect import expect
 from .placeholders import resolve
 
@@ -56,39 +57,12 @@ def expiry_hours(text: str) -> int:
 
 
 @dataclass
-class CliRun:
-    command: str
-    output: str
-    error: CliError | None = None
-
-
-@dataclass
 class World:
     request: pytest.FixtureRequest
     lab: LabAccess
     device: Appliance
     values: dict[str, str] = field(default_factory=dict)
-    cli_run: CliRun | None = None
-    tokens: list[str] = field(default_factory=list)
-    token_batch: Any = None
-    token_file: str | None = None
-    sse_error: ApiError | None = None
-    listed: list[dict[str, Any]] = field(default_factory=list)
-    listed_where: str = ""
-    choices: list[dict[str, Any]] = field(default_factory=list)
-    module: dict[str, Any] | None = None
-    module_error: ApiError | None = None
-    investigation: dict[str, Any] | None = None
-    investigated: str = ""
-    investigate_region: str | None = None
-    action_result: dict[str, Any] | None = None
-    action_error: DriverError | None = None
-    sent: dict[str, Any] = field(default_factory=dict)
-    ribbon: dict[str, Any] = field(default_factory=dict)
-    version_text: str = ""
-    proxy_log_since: int = 0  # the lab proxy's log position when the scenario routed the appliance through it
-    netcheck: Any = None  # the last network check's report (harness.net.NetcheckReport)
-    page_fresh: bool = False  # the GUI page is the result of the scenario's last action (not stale)
+    seen: Seen = field(default_factory=Seen)
     cleanups: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -140,7 +114,7 @@ class World:
         url = self.lab.cloud_url.get(self.device.name)
         page = self.gui.open(url) if url else self.gui.navigate("Network", "Cloud Service Settings")
         self.lab.cloud_url.setdefault(self.device.name, page.url)
-        self.page_fresh = True
+        self.seen.gui.page_fresh = True
         return self.cloud_state_of(page)
 
     def cloud_state_of(self, page: Page) -> CloudState:
@@ -231,7 +205,7 @@ class World:
             label = SERVER_LABEL.get(server.upper()) if server else None
             self.gui.edit_cloud_settings(enable=True, server=label)
             self.gui.commit_changes("ctrlab: enable Threat Response")
-            self.page_fresh = True
+            self.seen.gui.page_fresh = True
         elif interface == "CLI":
             self.run_cli("threatresponseconfig", ["ENABLE"])
             if server:
@@ -274,14 +248,14 @@ class World:
 
     def remember_token(self, token: str) -> None:
         self.lab.mask(token)
-        self.tokens.append(token)
+        self.seen.sse.tokens.append(token)
         self.values["token"] = token
 
     @property
     def token(self) -> str:
-        if not self.tokens:
+        if not self.seen.sse.tokens:
             raise LookupError("no registration token in this scenario yet (a step must get one first)")
-        return self.tokens[-1]
+        return self.seen.sse.tokens[-1]
 
     def register(self, token: str, interface: str) -> None:
         """REG-2 (GUI: paste the token, Register) / REG-3 (CLI: cloudserviceconfig > REGISTER)."""
@@ -291,7 +265,7 @@ class World:
             self.gui.navigate("Network", "Cloud Service Settings")
             self.gui.fill({"Registration Token": token})
             self.gui.click("Register")
-            self.page_fresh = True
+            self.seen.gui.page_fresh = True
         else:
             self.run_cli("cloudserviceconfig", ["REGISTER", Secret(token)])
 
@@ -333,7 +307,7 @@ class World:
         if interface.upper() == "GUI":
             self.gui.edit_cloud_settings(enable=True, server=SERVER_LABEL[server.upper()])
             page = self.gui.commit_changes("ctrlab: switch server")
-            self.page_fresh = True
+            self.seen.gui.page_fresh = True
             self.check(page.has_text("Your changes have been committed"),
                        "Success — Your changes have been committed.", page.text[:800], "Commit Changes")
         else:
@@ -344,13 +318,13 @@ class World:
     def run_cli(self, command: str, answers: list[str] | None = None) -> CliRun:
         """Run a command, answering its questions in order; the appliance's refusal is an observation."""
         optional = {ROLLBACK_QUESTION: "Y"} if command.split()[0].lower() == "commit" else None
-        self.page_fresh = False  # whatever the GUI showed may have changed
+        self.seen.gui.page_fresh = False  # whatever the GUI showed may have changed
         try:
             output = self.cli.converse(command, answers or [], optional=optional)
             run = CliRun(command, output)
         except CliError as exc:
             run = CliRun(command, exc.output, exc)
-        self.cli_run = run
+        self.seen.cli.run = run
         return run
 
     # ---- SSE and Threat Response --------------------------------------------------------------------
@@ -408,8 +382,8 @@ class World:
         client = self.ctr(region)
         created = client.create_module_instance(str(name), str(module_type["id"]), body)
         self.on_teardown("delete the module", lambda: client.delete_module_instance(str(created["id"])))
-        self.module = {**created, "_type": module_type}
-        return self.module
+        self.seen.ctr.module = {**created, "_type": module_type}
+        return self.seen.ctr.module
 
     def _device_id_anywhere(self) -> str:
         for region in self.sse_regions():
@@ -422,14 +396,14 @@ class World:
         client = self.ctr(region)
         found = client.inspect(query)
         result = client.observe(found) if found else {"data": [], "errors": []}
-        self.investigation = {"query": query, "observables": found, **result}
-        self.investigated, self.investigate_region = query, region
-        return self.investigation
+        self.seen.ctr.investigation = {"query": query, "observables": found, **result}
+        self.seen.ctr.investigated, self.seen.ctr.investigate_region = query, region
+        return self.seen.ctr.investigation
 
     def module_sightings(self, investigation: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Sightings the scenario's module contributed (other modules of the tenant are not ours)."""
-        investigation = investigation or self.investigation or {}
-        mine = (self.module or {}).get("id")
+        investigation = investigation or self.seen.ctr.investigation or {}
+        mine = (self.seen.ctr.module or {}).get("id")
         out = []
         for bundle in investigation.get("data") or []:
             if mine and bundle.get("module_instance_id") != mine:
@@ -439,8 +413,12 @@ class World:
 
     def reinvestigate_until_sighting(self) -> list[dict[str, Any]]:
         try:
-            last = self.poll("mail_tracked", lambda: self.investigate(self.investigated, self.investigate_region),
-                             lambda inv: bool(self.module_sightings(inv)), "a sighting from the module")
+            last = self.poll(
+                "mail_tracked",
+                lambda: self.investigate(self.seen.ctr.investigated, self.seen.ctr.investigate_region),
+                lambda inv: bool(self.module_sightings(inv)),
+                "a sighting from the module",
+            )
         except TimedOut as exc:
             last = exc.last
         return self.module_sightings(last)
@@ -456,14 +434,20 @@ class World:
             attachments.append((name, content))
             self.values[f"sha256 of {name}"] = hashlib.sha256(content).hexdigest()
         smtp = self.lab.smtp(self.device)
-        sent = smtp.send(sender, recipients, fields.get("subject", "ctrlab"), message_id=fields.get("message-id"),
-                         attachments=attachments)
-        self.sent = {**fields, "message_id": sent.message_id_bare, "mid": sent.mid}
+        sent = smtp.send(
+            sender,
+            recipients,
+            fields.get("subject", "ctrlab"),
+            message_id=fields.get("message-id"),
+            attachments=attachments,
+        )
+        self.seen.mail.sent = {**fields, "message_id": sent.message_id_bare, "mid": sent.mid}
         if sent.mid is not None:
             self.values["mid"] = str(sent.mid)
         # The address the appliance saw the message come from: what ip:"..." must find (VER-6).
-        self.values["sender ip"] = self.device.endpoint("smtp")[0] if _is_loopback_host(self.device) else \
-            self.values.get("sender ip", "")
+        self.values["sender ip"] = (
+            self.device.endpoint("smtp")[0] if _is_loopback_host(self.device) else self.values.get("sender ip", "")
+        )
 
 
 def _is_loopback_host(device: Appliance) -> bool:
