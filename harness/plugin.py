@@ -29,7 +29,6 @@ _HINTS = {
 }
 STEP_KEY = pytest.StashKey[str]()
 LOG_MARK_KEY = pytest.StashKey[object]()  # the backend's log mark taken when a scenario starts
-_SHARED_TESTBED = pytest.StashKey[Path]()  # xdist controller: the testbed of the lab the workers share
 _CONFIGS: list[pytest.Config] = []  # the configured sessions, innermost last (pytester nests them)
 
 
@@ -122,28 +121,19 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
 
 
 def _share_with_workers(config: pytest.Config, state: CtrlabSession) -> None:
-    """pytest-xdist: one lab and one lease directory for the whole run, owned by the controller.
+    """pytest-xdist: a lease directory for the whole run, owned by the controller (it outlives every worker).
 
-    Why the controller: it outlives every worker, so no worker has to wait for the others before
-    stopping the lab, and no reference count can go stale when a worker crashes. The lab starts here
-    only for feature runs on the sim backend (``pytest tests -n 2`` never starts one).
+    With the sim backend each worker provisions a lab of its own (its own appliances, SSE and Threat Response:
+    nothing to lock, no lab-wide step stalls the others); on a lab the workers share (``--testbed``) they lease
+    its appliances through lock files in this directory.
     """
     import shutil
     import tempfile
-
-    from .backends import BackendError
 
     shared = Path(tempfile.mkdtemp(prefix="ctrlab-xdist-"))
     (shared / "leases").mkdir()
     state.shared_dir = shared
     state.on_close(lambda: shutil.rmtree(shared, ignore_errors=True))
-    if state.options.backend != "sim" or not _runs_features(config) or config.option.collectonly:
-        return
-    try:
-        config.stash[_SHARED_TESTBED] = state.provision_for_workers()
-    except BackendError as exc:
-        state.provision_error = str(exc)
-        _abort(state, f"ctrlab: cannot provision the lab (sim, shared by the xdist workers): {exc}")
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: only called when pytest-xdist runs workers
@@ -152,9 +142,6 @@ def pytest_configure_node(node: Any) -> None:
     if state is None or state.shared_dir is None:
         return
     node.workerinput["ctrlab_shared_dir"] = str(state.shared_dir)
-    testbed = node.config.stash.get(_SHARED_TESTBED, None)
-    if testbed is not None:
-        node.workerinput["ctrlab_shared_testbed"] = str(testbed)
 
 
 def _fixtures_module() -> Any:
@@ -208,11 +195,10 @@ def _write_report_files(config: pytest.Config, only_if_exists: bool = False) -> 
     state = config.stash.get(SESSION_KEY, None)
     if results is None or state is None or (only_if_exists and not results.is_dir()):
         return
-    # With xdist on real gear each worker provisions (reads) the lab and writes what it ran against; on
-    # the simulators the controller runs the one shared lab and writes both files itself.
+    # With xdist each worker provisions (or reads) its lab and writes what it ran against.
     is_worker = hasattr(config, "workerinput")
-    if is_worker and (state.provisioned is None or state.shared_lab):
-        return  # a worker on the controller's shared lab: the controller writes, once, for the whole run
+    if is_worker and state.provisioned is None:
+        return
     write_categories(results)
     env_file = results / "environment.properties"
     if is_worker or state.provisioned is not None or state.provision_error or not env_file.exists():
