@@ -49,6 +49,14 @@ class Appliance:
         return self.spec.model
 
     @property
+    def username(self) -> str:
+        return self.spec.username
+
+    @property
+    def password(self) -> str:
+        return self.spec.password
+
+    @property
     def shortname(self) -> str:
         return self.hostname.split(".", 1)[0]
 
