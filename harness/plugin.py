@@ -21,11 +21,12 @@ from .session import SESSION_KEY, CtrlabSession, Options
 
 # Exceptions that mean "the lab or the testbed is at fault": reported in one line, not a traceback.
 _LAB_FAULTS = ("LabUnreachable", "DriverTimeout", "AuthenticationFailed", "TestbedError", "BackendError",
-               "SnapshotFailed", "RestoreFailed")
+               "SnapshotFailed", "RestoreFailed", "HostKeyError")
 _HINTS = {
     "LabUnreachable": "a lab fault, not a conformance finding: is the lab up, and does the testbed point at it?",
     "DriverTimeout": "a lab fault, not a conformance finding: the peer connected but did not answer in time",
     "AuthenticationFailed": "the testbed's credentials were refused: check the password (and its %ENV variable)",
+    "HostKeyError": "a lab/testbed fault, not a conformance finding: no password was sent (docs/security.md)",
 }
 STEP_KEY = pytest.StashKey[str]()
 LOG_MARK_KEY = pytest.StashKey[object]()  # the backend's log mark taken when a scenario starts

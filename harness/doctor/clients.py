@@ -12,6 +12,7 @@ from ..appliance import AsyncOSCli, AsyncOSGui, AsyncOSRest
 from ..cloud import SseAdmin, ThreatResponseClient
 from ..errors import DriverError
 from ..testbed import Device, Testbed
+from ..trust import host_trust
 
 
 class Clients:
@@ -32,7 +33,7 @@ class Clients:
         assert conn is not None
         return self._get(("cli", name), lambda: AsyncOSCli(
             conn.host, conn.port, device.username, device.password, name=name, timeout=max(self.timeout, 10.0),
-            connect_timeout=max(self.timeout, 5.0), connect_attempts=2))
+            connect_timeout=max(self.timeout, 5.0), connect_attempts=2, host_trust=host_trust(self.testbed, name)))
 
     def gui(self, name: str) -> AsyncOSGui:
         device = self._device(name, "gui")

@@ -9,6 +9,7 @@ written for the person who edits the file. Credentials are inherited pyATS-style
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import re
@@ -192,10 +193,33 @@ class Credential(_Model):
     password: str | None = Field(default=None, description="write %ENV{NAME} to keep it out of the file")
 
 
+_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+              "ssh-ed448")
+
+
+def _host_key(value: str) -> str:
+    """An OpenSSH public key line, ``<type> <base64> [comment]``, whose blob names the same type."""
+    parts = value.split()
+    try:
+        blob = base64.b64decode(parts[1], validate=True) if len(parts) >= 2 else b""
+    except ValueError:
+        blob = b""
+    size = int.from_bytes(blob[:4], "big") if len(blob) >= 4 else 0
+    if not parts or parts[0] not in _KEY_TYPES or blob[4:4 + size].decode("ascii", "replace") != parts[0]:
+        raise ValueError(f"must be an SSH public key line like 'ssh-ed25519 AAAAC3Nz...' (type one of "
+                         f"{', '.join(_KEY_TYPES)}; got {_got(value)})")
+    return f"{parts[0]} {parts[1]}"  # the comment is not part of the key
+
+
+HostKey = Annotated[str, AfterValidator(_host_key)]
+
+
 class CliConnection(_Model):
     protocol: Literal["ssh"] = "ssh"
     host: Host
     port: Port = 22
+    host_keys: list[HostKey] = Field(default_factory=list, description="the appliance's SSH host keys as OpenSSH "
+                                     "public key lines; ctrlab testbed trust records them")
 
 
 class GuiConnection(_Model):
@@ -384,6 +408,13 @@ class TestbedInfo(_Model):
     name: str = "unnamed"
     simulator: Simulator | None = None
     credentials: dict[str, Credential] = Field(default_factory=dict)
+    known_hosts: str | None = Field(default=None, description="an OpenSSH known_hosts file with the appliances' "
+                                    "host keys (relative to the testbed file); ctrlab testbed trust adds to it")
+
+    @field_validator("known_hosts")
+    @classmethod
+    def _known_hosts_readable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else str(_path(value, info))
 
 
 def _inherit_credentials(data: Any) -> Any:
