@@ -92,7 +92,10 @@ class Lab:
         self.ca = LabCA(self.directory)
         self.fleet = Fleet()
         self.endpoints: list[ApplianceEndpoints] = []
-        self.host_keys: list[str] = []  # written into the testbed: the harness verifies them as on real gear
+        self.host_keys: list[str] = []
+        # Sent in each appliance's SSH identification line and by /_sim/health: the harness checks both
+        # match before treating a device as a simulator (destructive scenarios without --allow-destructive).
+        self.lab_id = secrets.token_hex(8)  # written into the testbed: the harness verifies them as on real gear
         self._runners: list[web.AppRunner] = []
         self._stoppers: list[Callable[[], Awaitable[None]]] = []
         self.netlab = NetLab(self.ca, self.reqlog, self.redactor, self.clock, https_port=options.https_port,
@@ -149,7 +152,7 @@ class Lab:
         appliance.connector = self.connector
         self.fleet.add(appliance)
         endpoints = ApplianceEndpoints(appliance)
-        ssh = await start_ssh_server(appliance, HOST, 0, host_key)
+        ssh = await start_ssh_server(appliance, HOST, 0, host_key, server_version=f"ctrlab-sim_{self.lab_id}")
 
         async def stop_ssh() -> None:
             ssh.close()
@@ -193,6 +196,7 @@ class Lab:
     # ---- control plane root -------------------------------------------------------------------
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "version": __version__, "appliances": len(self.fleet),
+                                  "lab_id": self.lab_id,
                                   "now": self.clock.now().isoformat(), "speed": self.clock.speed})
 
     async def _reset(self, request: web.Request) -> web.Response:

@@ -96,9 +96,12 @@ class GuiSettingsKeeper:
 
 @pytest.hookimpl(trylast=True)
 def pytest_ctrlab_settings_keepers(lab: Lab, item: pytest.Item) -> list[GuiSettingsKeeper] | None:
-    """The default keepers on real gear: every appliance of the testbed, over its GUI. A simulator lab
-    needs none: scenarios put its appliances in a known state themselves."""
-    if lab.is_simulator:
+    """The default keepers on real gear: every appliance not proven a simulator, over its GUI. A proven
+    simulator needs none: scenarios put its appliances in a known state themselves."""
+    from ..provenance import real_or_unknown
+
+    real = real_or_unknown(lab)  # what the devices proved, not what the testbed claims
+    if not real:
         return None
     verify: bool | str = lab.network.ca_bundle or True
     deadlines = lab.deadlines
@@ -113,6 +116,8 @@ def pytest_ctrlab_settings_keepers(lab: Lab, item: pytest.Item) -> list[GuiSetti
 
     keepers = []
     for name, device in lab.devices.items():
+        if name not in real:
+            continue  # a proven simulator: its scenarios put it in a known state themselves
         conn = device.connections.gui
         if conn is None:
             continue  # no GUI to read the settings from: the scenario is refused for lack of a keeper

@@ -109,10 +109,28 @@ class FakeBackend(Backend):
         event("provision")
         if os.environ.get("FAKE_BACKEND_FAILS"):
             raise BackendError("the fake lab is on fire")
-        return load_testbed(self.options.testbed_path or HERE / "fake-testbed.yaml")
+        path = self.options.testbed_path or HERE / "fake-testbed.yaml"
+        if os.environ.get("FAKE_PROVEN_SIM"):  # devices that prove they are simulators (harness/provenance.py)
+            import sys
+
+            import yaml
+            sys.path.insert(0, "__REPO__")  # the repository's tests.support, whatever the cwd
+            from tests.support.sim_proof import serving
+
+            self._proof = serving(banner=os.environ.get("FAKE_SSH_BANNER") or None)
+            proof = self._proof.__enter__()
+            data = yaml.safe_load(path.read_text())
+            data["testbed"]["simulator"]["control_url"] = proof.control_url
+            for device in data["devices"].values():
+                device["connections"]["cli"]["port"] = proof.ssh_port
+            path = HERE / "proven-testbed.yaml"
+            path.write_text(yaml.safe_dump(data))
+        return load_testbed(path)
 
     def teardown(self):
         event("teardown")
+        if getattr(self, "_proof", None) is not None:
+            self._proof.__exit__(None, None, None)
 
 
 register_backend("fake", FakeBackend)
@@ -140,7 +158,7 @@ def make_project(pytester: pytest.Pytester, feature: str, steps: str, testbed: d
                  feature_name: str = "demo") -> Path:
     """A project with one feature file, its step definitions and (optionally) ``fake-testbed.yaml``."""
     pytester.makefile(".ini", pytest=INI)
-    pytester.makeconftest(CONFTEST)
+    pytester.makeconftest(CONFTEST.replace("__REPO__", str(Path(__file__).resolve().parents[2])))
     features = pytester.mkdir("features")
     (features / f"{feature_name}.feature").write_text(textwrap.dedent(feature), encoding="utf-8")
     (features / f"test_{feature_name}.py").write_text(
