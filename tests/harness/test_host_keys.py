@@ -181,3 +181,13 @@ def test_a_simulator_lab_writes_its_host_keys_and_they_verify(tmp_path: Path) ->
         forged = HostTrust("esa1", cli.host, cli.port, (other_key(),))
         with pytest.raises(HostKeyMismatch):
             AsyncOSCli(cli.host, cli.port, "admin", password, name="esa1", timeout=10, host_trust=forged).connect()
+
+
+def test_ctrlab_testbed_trust_is_wired(server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli import main
+
+    path = testbed_for(server, tmp_path)
+    assert main(["testbed", "trust", str(path), "--device", "esa1", "--yes"]) == 0
+    assert f"esa1: recorded in {path} (devices.esa1.connections.cli.host_keys)" in capsys.readouterr().out
+    assert main(["testbed", "trust", str(path), "--device", "nope", "--yes"]) == 1
+    assert "devices: no device named 'nope'" in capsys.readouterr().err
