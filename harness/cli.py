@@ -3,6 +3,7 @@
     ctrlab sim up [--appliances N] --testbed-out PATH [lab options]   the bundled lab, in the foreground
     ctrlab testbed validate FILE...                                   check testbed files
     ctrlab testbed schema                                             the testbed's JSON schema
+    ctrlab testbed trust PATH [--device NAME] [--yes]                 record the appliances' SSH host keys
     ctrlab c100v up --image QCOW2 --testbed-out PATH                  a real C100V under qemu in docker
 
 Each command group is one ``add_<group>(subparsers)`` function listed in :data:`COMMANDS`; adding a
@@ -70,6 +71,12 @@ def _testbed_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _testbed_trust(args: argparse.Namespace) -> int:
+    from .testbed.trust_cmd import trust
+
+    return trust(args.path, args.device, args.yes)
+
+
 def add_testbed(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     testbed = subparsers.add_parser("testbed", help="testbed files (docs/testbed.md)")
     commands = testbed.add_subparsers(dest="testbed_command", required=True, metavar="COMMAND")
@@ -78,6 +85,13 @@ def add_testbed(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
     validate.set_defaults(func=_testbed_validate)
     schema = commands.add_parser("schema", help="print the testbed's JSON schema")
     schema.set_defaults(func=_testbed_schema)
+    trust = commands.add_parser("trust", help="fetch each appliance's SSH host key, show its fingerprint and record "
+                                "it in the testbed (or its known_hosts file) once confirmed")
+    trust.add_argument("path", metavar="PATH")
+    trust.add_argument("--device", metavar="NAME", help="only this device")
+    trust.add_argument("--yes", action="store_true", help="record without asking (required when stdin is not a "
+                       "terminal): check the fingerprints out of band first")
+    trust.set_defaults(func=_testbed_trust)
 
 
 def _steps(args: argparse.Namespace) -> int:

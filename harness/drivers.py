@@ -13,6 +13,7 @@ from .appliance import AsyncOSCli, AsyncOSGui, AsyncOSRest, SmtpSender
 from .cloud import SseAdmin, ThreatResponseClient
 from .errors import DriverError
 from .testbed import Device, Testbed
+from .trust import host_trust
 
 
 class MissingConnection(DriverError):
@@ -54,7 +55,8 @@ class Drivers:
         assert conn is not None
         return self._get(("cli", name), lambda: AsyncOSCli(  # type: ignore[no-any-return]
             conn.host, conn.port, device.username, device.password, name=name, timeout=self.read_timeout,
-            connect_timeout=self.connect_timeout, connect_attempts=self.connect_attempts))
+            connect_timeout=self.connect_timeout, connect_attempts=self.connect_attempts,
+            host_trust=host_trust(self.testbed, name)))
 
     def gui(self, name: str) -> AsyncOSGui:
         device = self._device(name, "gui")

@@ -134,16 +134,24 @@ def _ctrlab_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     keepers = _keepers(request, lab_)
     from .safety import NET
 
-    with NET.guard(keepers, context=f"scenario {item.nodeid}"):
+    def raise_on_failure() -> bool:
+        # Interrupted: the restore runs in pytest's session teardown, where an exception is a traceback;
+        # the unrestored appliances are listed at the end of the run instead (plugin terminal summary).
+        return getattr(request.session, "exitstatus", 0) != pytest.ExitCode.INTERRUPTED
+
+    with NET.guard(keepers, context=f"scenario {item.nodeid}", raise_on_failure=raise_on_failure):
         yield
 
 
 def _skip_if_not_applicable(item: pytest.Item, lab_: Lab, state: CtrlabSession) -> None:
-    real_gear = not lab_.is_simulator
-    if real_gear and item.get_closest_marker("destructive") and not state.options.allow_destructive:
+    destructive, manual = item.get_closest_marker("destructive"), item.get_closest_marker("manual")
+    # Asked of the devices themselves, not of the testbed's simulator block (harness/provenance.py).
+    real = _real_gear(lab_) if (destructive and not state.options.allow_destructive) or manual else {}
+    real_gear = bool(real)
+    if real_gear and destructive and not state.options.allow_destructive:
         pytest.skip("destructive scenario (it changes the appliance's cloud registration) on real gear: run with "
-                    "--allow-destructive to allow it (settings are recorded before and restored after)")
-    manual = item.get_closest_marker("manual")
+                    "--allow-destructive to allow it (settings are recorded before and restored after); "
+                    + "; ".join(f"{name}: {why}" for name, why in real.items()))
     if real_gear and manual is not None:
         pytest.skip(f"needs manual set-up on real gear: {manual.args[0] if manual.args else 'see the scenario'}")
     for mark in item.iter_markers("region"):
@@ -156,9 +164,15 @@ def _skip_if_not_applicable(item: pytest.Item, lab_: Lab, state: CtrlabSession) 
                 pytest.skip(f"the testbed has no {kind} device (the scenario is tagged @device:{kind})")
 
 
+def _real_gear(lab_: Lab) -> dict[str, str]:
+    from .provenance import real_or_unknown
+
+    return real_or_unknown(lab_)
+
+
 def _keepers(request: pytest.FixtureRequest, lab_: Lab) -> list[Any]:
     keepers = request.config.hook.pytest_ctrlab_settings_keepers(lab=lab_, item=request.node)
-    if keepers is None and not lab_.is_simulator:
+    if keepers is None and _real_gear(lab_):
         from .safety import SnapshotFailed
 
         raise SnapshotFailed("no driver provides a CloudSettingsKeeper (hook pytest_ctrlab_settings_keepers), so "

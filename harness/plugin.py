@@ -21,11 +21,12 @@ from .session import SESSION_KEY, CtrlabSession, Options
 
 # Exceptions that mean "the lab or the testbed is at fault": reported in one line, not a traceback.
 _LAB_FAULTS = ("LabUnreachable", "DriverTimeout", "AuthenticationFailed", "TestbedError", "BackendError",
-               "SnapshotFailed", "RestoreFailed")
+               "SnapshotFailed", "RestoreFailed", "HostKeyError")
 _HINTS = {
     "LabUnreachable": "a lab fault, not a conformance finding: is the lab up, and does the testbed point at it?",
     "DriverTimeout": "a lab fault, not a conformance finding: the peer connected but did not answer in time",
     "AuthenticationFailed": "the testbed's credentials were refused: check the password (and its %ENV variable)",
+    "HostKeyError": "a lab/testbed fault, not a conformance finding: no password was sent (docs/security.md)",
 }
 STEP_KEY = pytest.StashKey[str]()
 LOG_MARK_KEY = pytest.StashKey[object]()  # the backend's log mark taken when a scenario starts
@@ -263,6 +264,14 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state = config.stash.get(SESSION_KEY, None)
     if state is None:
         return
+    from .safety import NET
+
+    unrestored = NET.take_unrestored()
+    if unrestored:
+        terminalreporter.section("ctrlab: appliances NOT restored (restore by hand before the next run)", sep="-",
+                                 red=True)
+        for line in unrestored:
+            terminalreporter.line(state.masker.mask(line))
     if state.lab_faults:
         terminalreporter.section("ctrlab: lab faults (not conformance findings)", sep="-", yellow=True)
         for line in sorted(set(state.lab_faults))[:20]:
@@ -396,6 +405,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         from .report.unstarted import report_unstarted_scenario
 
         report_unstarted_scenario(item, report, call.excinfo)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, Any, None]:
+    """A Ctrl-C inside a scenario (or its restore) still leaves its Allure result (broken, "interrupted")."""
+    outcome = yield
+    excinfo = outcome.excinfo
+    if excinfo is not None and issubclass(excinfo[0], KeyboardInterrupt) and SESSION_KEY in item.config.stash:
+        from .report.interrupted import report_interrupted
+
+        report_interrupted(item)
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)

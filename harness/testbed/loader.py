@@ -23,10 +23,33 @@ from .envsubst import dotted, substitute
 from .errors import TestbedError
 from .model import SECRET_FIELDS, Testbed
 
-
 # ---- YAML ---------------------------------------------------------------------------------------------
+# Limits a testbed never comes near (the documented example: ~150 nodes, depth 6), far below what
+# hurts: a 4 KB "billion laughs" expands to 10^8 nodes, and 50,000-deep nesting overflows the stack.
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 100_000  # after alias expansion: what the %ENV walk and the validation would have to visit
+
+
+class _LimitExceeded(Exception):
+    """A bound of :func:`_parse_yaml` was crossed; the message is the line the user sees."""
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys: two ``esa1:`` blocks would otherwise silently merge."""
+    """SafeLoader that refuses duplicate keys: two ``esa1:`` blocks would otherwise silently merge;
+    and bounds nesting depth while composing (PyYAML's composer recurses once per level)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise _LimitExceeded(f"line {mark.line + 1}: nested deeper than {MAX_DEPTH} levels (the limit)")
+            return super().compose_node(parent, index)  # type: ignore[no-untyped-call]
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -47,9 +70,56 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _parse_yaml(text: str, source: str) -> Any:
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document has once every alias is expanded, stopping past :data:`MAX_NODES`.
+
+    Aliases share one node, so this walks each distinct node once (memoised) and never builds the
+    expansion: a billion-laughs document is measured in microseconds."""
+    sizes: dict[int, int] = {}
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # iterative post-order: no recursion, whatever the shape
+        node, done = stack.pop()
+        if id(node) in sizes or (not done and id(node) in seen):
+            continue  # done, or already on the way (an alias inside its own anchor: a cycle)
+        seen.add(id(node))
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if done:
+            # A child without a size is an ancestor still on the way: a cycle, infinite once expanded.
+            sizes[id(node)] = min(MAX_NODES + 1, 1 + sum(sizes.get(id(c), MAX_NODES + 1) for c in children))
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _load_bounded(text: str) -> Any:
+    loader = _StrictLoader(text)
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        root = loader.get_single_node()  # type: ignore[no-untyped-call]
+        if root is None:
+            return None
+        if _expanded_size(root) > MAX_NODES:
+            raise _LimitExceeded(f"more than {MAX_NODES:,} values once its aliases (*name) are expanded (the "
+                                 "limit; a YAML alias bomb?)")
+        return loader.construct_document(root)  # type: ignore[no-untyped-call]
+    finally:
+        loader.dispose()  # type: ignore[no-untyped-call]
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    if len(text) > MAX_BYTES:
+        raise TestbedError(source, [f"larger than {MAX_BYTES // 1024} KiB (the limit for a testbed file)"])
+    try:
+        return _load_bounded(text)
+    except _LimitExceeded as exc:
+        raise TestbedError(source, [str(exc)]) from None
+    except RecursionError:  # a shape the depth bound did not foresee: still one line, never a traceback
+        raise TestbedError(source, [f"nested too deeply (the limit is {MAX_DEPTH} levels)"]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -197,7 +267,11 @@ def load_testbed(path: str | os.PathLike[str], environ: Mapping[str, str] | None
     source = os.fspath(path)
     file = Path(source)
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as handle:  # read at most one byte past the cap: a huge file is never read whole
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise TestbedError(source, [f"larger than {MAX_BYTES // 1024} KiB (the limit for a testbed file)"])
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise TestbedError(source, ["no such file"]) from None
     except IsADirectoryError:
