@@ -26,6 +26,7 @@ from aiohttp import web
 from ..common.http import date_from_clock
 from . import messages as msg
 from .model import Appliance, ApplianceError, ApplianceSpec, Kind, RegState
+from .releases import CloudLabels
 from .templates import pages as tpl
 from .templates.pages import Chrome, MenuGroup, MenuItem, Tab, esc
 from .tracking import TrackedMessage
@@ -131,49 +132,10 @@ class SessionStore:
 
 
 # ---- what the appliance calls things -----------------------------------------------------------
-@dataclass(frozen=True)
-class CloudLabels:
-    """Wording of Cloud Service Settings, which differs by product and era (ENA-2, ENA-8)."""
-
-    feature: str  # row label of the on/off setting on the page and the edit form
-    server: str  # row label of the server on the page
-    edit: str  # the button that opens the edit form
-    edit_when_disabled: str  # gateway variants: the button reads "Enable" while the service is off (seed 000)
-    enable: str  # the checkbox on the edit form
-    server_choice: str  # the server select on the edit form
-
-
-CTR_LABELS = CloudLabels("Threat Response:", "Threat Response Server:", "Edit Settings", "Edit Settings",
-                         "Enable", "Threat Response Server:")
-GATEWAY_LABELS = {
-    # seed 000: "Enable Cloud Service" + "choose the SecureX server"
-    "securex": CloudLabels("Cloud Service:", "SecureX Server:", "Edit Settings", "Enable",
-                           "Enable Cloud Service", "SecureX server:"),
-    # seed 000: "Enable Cisco Cloud Services" + "choose the Cisco Secure server"
-    "cisco-cloud": CloudLabels("Cisco Cloud Services:", "Cisco Secure Server:", "Edit Settings", "Enable",
-                               "Enable Cisco Cloud Services", "Cisco Secure server:"),
-}
-
-
-def cloud_labels(spec: ApplianceSpec) -> CloudLabels:
-    if spec.kind is Kind.GATEWAY:
-        return GATEWAY_LABELS.get(spec.gateway_variant, GATEWAY_LABELS["securex"])
-    if spec.kind is Kind.SMA and spec.era == "securex":
-        # seed 000 (SMA user guide, SecureX era): "click Edit Global Settings"
-        return CloudLabels(CTR_LABELS.feature, CTR_LABELS.server, "Edit Global Settings", "Edit Global Settings",
-                           CTR_LABELS.enable, CTR_LABELS.server_choice)
-    return CTR_LABELS
-
-
 def product_title(spec: ApplianceSpec) -> tuple[str, str]:
     """The header brand: ("Cisco C100V", "Email Security Virtual Appliance") as in seed 004."""
     virtual = " Virtual" if spec.model.upper().endswith("V") else ""
-    if spec.kind is Kind.SMA:
-        # reference/asyncos.md 6.4: SMA 15.0 calls itself "Secure Email and Web Manager"
-        name = "Secure Email and Web Manager" if spec.version_tuple >= (15,) else "Content Security Management"
-    else:
-        name = "Email Security"
-    return f"Cisco {spec.model}", f"{name}{virtual} Appliance"
+    return f"Cisco {spec.model}", f"{spec.release.gui_product}{virtual} Appliance"
 
 
 def _menu(*labels: str, links: dict[str, str] | None = None) -> tuple[MenuItem, ...]:
@@ -278,7 +240,7 @@ class Gui:
     # or gateway variant through the control plane, as an upgrade or another appliance would.
     @property
     def labels(self) -> CloudLabels:
-        return cloud_labels(self.appliance.spec)
+        return self.appliance.spec.release.labels
 
     @property
     def model(self) -> str:
@@ -427,7 +389,7 @@ class Gui:
             return tpl.post_form(REGISTER_PATH, csrf, inner, "register_form")
         if state is RegState.REGISTERED:
             buttons = tpl.submit_button("Deregister", "deregister")
-            if a.spec.era == "securex":  # REG-9: Reregister arrived with the SecureX-era releases (seed 000)
+            if a.spec.release.gui_reregister:  # REG-9
                 buttons = tpl.link_button("Reregister", REREGISTER_PATH, "reregister") + " " + buttons
             inner = tpl.box("Cloud Services Settings", [status_row], buttons, box_id="cloud_services_settings")
             return tpl.post_form(DEREGISTER_PATH, csrf, inner, "deregister_form")
@@ -487,7 +449,7 @@ class Gui:
 
     # ---- Reregister (REG-9) --------------------------------------------------------------------------
     def _require_reregister(self) -> None:
-        if self.appliance.spec.era != "securex":  # the Threat Response era GUI has no Reregister (REG-9)
+        if not self.appliance.spec.release.gui_reregister:  # REG-9
             raise web.HTTPNotFound()
 
     async def reregister_form(self, request: web.Request) -> web.StreamResponse:
