@@ -9,7 +9,7 @@ from virtual_appliances.asyncos.releases import RELEASES
 
 from .conftest import Factory
 from .support import CliLab, awaiting_token, registered
-from .transcripts import ROOT, Transcript, all_transcripts, normalise
+from .transcript_files import ROOT, Transcript, all_transcripts, normalise
 
 TRANSCRIPTS = all_transcripts()
 
