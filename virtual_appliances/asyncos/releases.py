@@ -14,8 +14,9 @@ every name there is a field, so a report can list what to confirm on real gear.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
+from typing import Any
 
 from . import messages as msg
 
@@ -112,6 +113,28 @@ class Release:
 
 _TR_ESA_SOURCES = "seeds 002/003/004 (ESA C100V 13.0, SMA 13.0 CLI); releases.md 3.1 (T1, Q1-Q4)"
 _SECUREX_SOURCES = "seed 000 (SecureX-era SMA guide: Reregister, Edit Global Settings, APJC); reference 1.3"
+_SMA_NAMES: dict[str, Any] = {
+    "gui_product": "Content Security Management", "cli_family": "Content Security Management",
+    "product_name": "Content Security Management appliance",
+}
+# What every SecureX-era line has in common: APJC, REREGISTER (CLI and GUI), the rollback question.
+_SECUREX_ERA: dict[str, Any] = {
+    "era": "securex", "servers": ("AMERICAS", "EUROPE", "APJC"), "server_slots": ("APJC", "EUROPE", "AMERICAS"),
+    "server_lines": NUMBERED_SERVER_LINES, "csc_operations": ("register", "deregister", "reregister", "settrs"),
+    "commit_asks_rollback": True, "gui_reregister": True,
+}
+
+SMA_14 = Release(
+    key="sma-14.x", kind="sma", first=(14,), until=(15,), **_SMA_NAMES, **_SECUREX_ERA, labels=SECUREX_SMA_LABELS,
+    sources=_SECUREX_SOURCES,
+    inferred=frozenset({"server_lines"}),
+)
+GATEWAY_SECUREX = Release(
+    key="gateway-securex", kind="gateway", first=(0,), until=None, gateway_variant="securex", **_SECUREX_ERA,
+    labels=SECUREX_GATEWAY_LABELS,
+    sources="seed 000 (content security gateways, ENA-8)",
+    inferred=frozenset({"product_name", "server_lines", "csc_operations", "commit_asks_rollback"}),
+)
 
 RELEASES: tuple[Release, ...] = (
     Release(
@@ -121,69 +144,31 @@ RELEASES: tuple[Release, ...] = (
         inferred=frozenset({"product_name"}),
     ),
     Release(
-        key="esa-14.x", kind="esa", first=(14,), until=None, era="securex",
-        servers=("AMERICAS", "EUROPE", "APJC"), server_slots=("APJC", "EUROPE", "AMERICAS"),
-        server_lines=NUMBERED_SERVER_LINES,
-        csc_operations=("register", "deregister", "reregister", "settrs"),
-        commit_asks_rollback=True, gui_reregister=True,
+        key="esa-14.x", kind="esa", first=(14,), until=None, **_SECUREX_ERA,
         sources=_SECUREX_SOURCES,
         # seed 000 is the SMA guide: the ESA gets the same operations by analogy; the numbered list
         # with APJC in slot 1 fills seed 003's empty slot
         inferred=frozenset({"product_name", "server_lines", "csc_operations", "gui_reregister"}),
     ),
     Release(
-        key="sma-13.x", kind="sma", first=(0,), until=(14,), era="ctr",
-        gui_product="Content Security Management", cli_family="Content Security Management",
-        product_name="Content Security Management appliance",
+        key="sma-13.x", kind="sma", first=(0,), until=(14,), era="ctr", **_SMA_NAMES,
         sources="seed 003 (SMA guide, Threat Response era): every CLI dialog word for word",
     ),
-    Release(
-        key="sma-14.x", kind="sma", first=(14,), until=(15,), era="securex",
-        gui_product="Content Security Management", cli_family="Content Security Management",
-        product_name="Content Security Management appliance",
-        servers=("AMERICAS", "EUROPE", "APJC"), server_slots=("APJC", "EUROPE", "AMERICAS"),
-        server_lines=NUMBERED_SERVER_LINES,
-        csc_operations=("register", "deregister", "reregister", "settrs"),
-        commit_asks_rollback=True, labels=SECUREX_SMA_LABELS, gui_reregister=True,
-        sources=_SECUREX_SOURCES,
-        inferred=frozenset({"server_lines"}),
-    ),
-    Release(
-        key="sma-15.x", kind="sma", first=(15,), until=None, era="securex",
+    SMA_14,
+    replace(
+        SMA_14, key="sma-15.x", first=(15,), until=None,
         # reference/asyncos.md 6.4: SMA 15.0 calls itself "Secure Email and Web Manager"
-        gui_product="Secure Email and Web Manager", cli_family="Content Security Management",
-        product_name="Content Security Management appliance",
-        servers=("AMERICAS", "EUROPE", "APJC"), server_slots=("APJC", "EUROPE", "AMERICAS"),
-        server_lines=NUMBERED_SERVER_LINES,
-        csc_operations=("register", "deregister", "reregister", "settrs"),
-        commit_asks_rollback=True, labels=SECUREX_SMA_LABELS, gui_reregister=True,
+        gui_product="Secure Email and Web Manager",
         sources=_SECUREX_SOURCES + "; reference/asyncos.md 6.4 (15.0 product name)",
         # the banner and the cloud messages keep the 13.x/14.x wording: no capture of 15.x text
         inferred=frozenset({"server_lines", "cli_family", "product_name", "labels"}),
     ),
-    Release(
-        key="gateway-securex", kind="gateway", first=(0,), until=None, era="securex", gateway_variant="securex",
-        servers=("AMERICAS", "EUROPE", "APJC"), server_slots=("APJC", "EUROPE", "AMERICAS"),
-        server_lines=NUMBERED_SERVER_LINES,
-        csc_operations=("register", "deregister", "reregister", "settrs"),
-        commit_asks_rollback=True, labels=SECUREX_GATEWAY_LABELS, gui_reregister=True,
-        sources="seed 000 (content security gateways, ENA-8)",
-        inferred=frozenset({"product_name", "server_lines", "csc_operations", "commit_asks_rollback"}),
-    ),
-    Release(
-        key="gateway-cisco-cloud", kind="gateway", first=(0,), until=None, era="securex",
-        gateway_variant="cisco-cloud",
-        servers=("AMERICAS", "EUROPE", "APJC"), server_slots=("APJC", "EUROPE", "AMERICAS"),
-        server_lines=NUMBERED_SERVER_LINES,
-        csc_operations=("register", "deregister", "reregister", "settrs"),
-        commit_asks_rollback=True, labels=CISCO_CLOUD_GATEWAY_LABELS, gui_reregister=True,
-        sources="seed 000 (content security gateways, ENA-8)",
-        inferred=frozenset({"product_name", "server_lines", "csc_operations", "commit_asks_rollback"}),
-    ),
+    GATEWAY_SECUREX,
+    replace(GATEWAY_SECUREX, key="gateway-cisco-cloud", gateway_variant="cisco-cloud",
+            labels=CISCO_CLOUD_GATEWAY_LABELS),
 )
 
 GATEWAY_VARIANTS: tuple[str, ...] = tuple(r.gateway_variant for r in RELEASES if r.gateway_variant)
-RELEASES_BY_KEY: Mapping[str, Release] = MappingProxyType({r.key: r for r in RELEASES})
 
 
 def parse_version(version: str) -> Version:
