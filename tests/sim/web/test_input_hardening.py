@@ -143,13 +143,17 @@ def test_session_store_is_bounded_and_drops_the_least_recently_used() -> None:
 
 
 def test_session_store_cost_does_not_grow_with_its_size() -> None:
-    """Creating a session is O(1) amortised: 10x the sessions, not 10x the time per session."""
+    """Creating a session is O(1) amortised: 10x the sessions, not 10x the time per session (the old store
+    scanned every session on each new one). Best of three runs, so a busy machine does not decide."""
     def per_new(count: int) -> float:
-        store = SessionStore(idle_s=3600, limit=1_000_000)
-        started = time.perf_counter()
-        for _ in range(count):
-            store.new("admin")
-        return (time.perf_counter() - started) / count
+        best = float("inf")
+        for _ in range(3):
+            store = SessionStore(idle_s=3600, limit=1_000_000)
+            started = time.perf_counter()
+            for _ in range(count):
+                store.new("admin")
+            best = min(best, (time.perf_counter() - started) / count)
+        return best
 
     small, large = per_new(2_000), per_new(20_000)
     assert large < small * 4, (small, large)
