@@ -174,7 +174,7 @@ def version_report(product: str, model: str, version: str, serial: str) -> str:
     )
 
 
-# ---- Web GUI (web_gui.py) ---------------------------------------------------------------------
+# ---- Web GUI (gui/) -------------------------------------------------------------------------------
 LOGIN_FAILED = "Authentication failed: Invalid username or passphrase."  # inferred
 CSRF_INVALID = "Your session has expired or the request is invalid. Please log in again."  # inferred (CSRFKey check)
 NO_CHANGES_PENDING = "No Changes Pending"  # inferred: the header label while nothing is staged

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.loop import BackgroundLoop
+from virtual_appliances.asyncos.gui import gui_app
 from virtual_appliances.asyncos.model import Appliance, ApplianceSpec
 from virtual_appliances.asyncos.rest_api import api_app
 from virtual_appliances.asyncos.smtp import start_smtp
-from virtual_appliances.asyncos.web_gui import gui_app
 from virtual_appliances.common.clock import SimClock
 from virtual_appliances.common.pki import LabCA
 from virtual_appliances.common.redact import Redactor

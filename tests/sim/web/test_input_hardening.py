@@ -100,6 +100,17 @@ def test_failed_login_stores_no_session(esa: SimAppliance) -> None:
     assert esa.gui_sessions() == 0
 
 
+def test_login_form_key_survives_other_anonymous_pages(esa: SimAppliance) -> None:
+    """A browser fetches /favicon.ico (sent to the login page) between showing the form and posting it."""
+    client = GuiClient(esa.gui_url, esa.ca_bundle)
+    client.get("/login")
+    key = client.csrf
+    client.get("/favicon.ico")
+    response = client.post("/login", data={"username": "admin", "password": esa.password, "CSRFKey": key},
+                           allow_redirects=False)
+    assert response.status_code == 303
+
+
 def test_login_form_key_cannot_be_forged(esa: SimAppliance) -> None:
     """The login form's key is checked without a stored session: a made-up one is refused."""
     client = GuiClient(esa.gui_url, esa.ca_bundle)

@@ -15,9 +15,13 @@ from .paths import LOGIN_PATH
 from .sessions import LOGIN_KEY_COOKIE, SESSION, SESSION_COOKIE, set_cookie
 
 
-def _login_page(ctx: GuiContext, referrer: str, error: str | None, status: int = 200,
+def _login_page(request: web.Request, ctx: GuiContext, referrer: str, error: str | None, status: int = 200,
                 username: str = "") -> web.Response:
-    key = ctx.login_keys.issue()
+    # A visitor keeps the key it holds: a browser loads more than one page before it logs in (its
+    # /favicon.ico is sent to the login page too), and a new key each time would fail the form it shows.
+    key = request.cookies.get(LOGIN_KEY_COOKIE, "")
+    if not ctx.login_keys.valid(key):
+        key = ctx.login_keys.issue()
     response = html(tpl.login_page(ctx.model, ctx.product, key, referrer, error, username), status)
     set_cookie(response, LOGIN_KEY_COOKIE, key)
     return response
@@ -32,7 +36,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
     referrer = safe_referrer(request.query.get("referrer"), ctx.home)
     if SESSION in request:
         return redirect(referrer, 302)
-    return _login_page(ctx, referrer, None)
+    return _login_page(request, ctx, referrer, None)
 
 
 def _key_ok(request: web.Request, ctx: GuiContext, key: str) -> bool:
@@ -50,10 +54,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     referrer = safe_referrer(str(form.get("referrer", "")), ctx.home)
     username = str(form.get("username", ""))
     if not _key_ok(request, ctx, str(form.get(tpl.CSRF_FIELD, ""))):
-        return _login_page(ctx, referrer, msg.CSRF_INVALID, status=403, username=username)
+        return _login_page(request, ctx, referrer, msg.CSRF_INVALID, status=403, username=username)
     password = str(form.get("password", ""))
     if not (username == USERNAME and hmac.compare_digest(password.encode(), ctx.appliance.password.encode())):
-        return _login_page(ctx, referrer, msg.LOGIN_FAILED, username=username)
+        return _login_page(request, ctx, referrer, msg.LOGIN_FAILED, username=username)
     old = request.get(SESSION)
     if old is not None:
         ctx.sessions.drop(old.sid)  # a fresh session id after login (no session fixation)
