@@ -130,7 +130,7 @@ SMA_14 = Release(
     inferred=frozenset({"server_lines"}),
 )
 GATEWAY_SECUREX = Release(
-    key="gateway-securex", kind="gateway", first=(0,), until=None, gateway_variant="securex", **_SECUREX_ERA,
+    key="gateway-securex", kind="gateway", first=(), until=None, gateway_variant="securex", **_SECUREX_ERA,
     labels=SECUREX_GATEWAY_LABELS,
     sources="seed 000 (content security gateways, ENA-8)",
     inferred=frozenset({"product_name", "server_lines", "csc_operations", "commit_asks_rollback"}),
@@ -138,7 +138,7 @@ GATEWAY_SECUREX = Release(
 
 RELEASES: tuple[Release, ...] = (
     Release(
-        key="esa-13.x", kind="esa", first=(0,), until=(14,), era="ctr",
+        key="esa-13.x", kind="esa", first=(), until=(14,), era="ctr",
         sources=_TR_ESA_SOURCES,
         # seed 003 is the SMA guide; the ESA wording of the cloud messages follows it
         inferred=frozenset({"product_name"}),
@@ -151,7 +151,7 @@ RELEASES: tuple[Release, ...] = (
         inferred=frozenset({"product_name", "server_lines", "csc_operations", "gui_reregister"}),
     ),
     Release(
-        key="sma-13.x", kind="sma", first=(0,), until=(14,), era="ctr", **_SMA_NAMES,
+        key="sma-13.x", kind="sma", first=(), until=(14,), era="ctr", **_SMA_NAMES,
         sources="seed 003 (SMA guide, Threat Response era): every CLI dialog word for word",
     ),
     SMA_14,

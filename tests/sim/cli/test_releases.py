@@ -17,6 +17,7 @@ ASYNCOS = Path(__file__).resolve().parents[3] / "virtual_appliances" / "asyncos"
 
 @pytest.mark.parametrize(("kind", "version", "variant", "key"), [
     ("esa", "12.5.0-100", None, "esa-13.x"),
+    ("esa", "not-a-version", None, "esa-13.x"),  # the control plane takes any string: the oldest line
     ("esa", "13.0.0-392", None, "esa-13.x"),
     ("esa", "14.0.0-692", None, "esa-14.x"),
     ("esa", "16.0.1-10", None, "esa-14.x"),
