@@ -1,0 +1,25 @@
+"""Silence the one known warning a dependency prints on import, and only that one.
+
+asyncssh still names cryptography's DSA classes, and cryptography 43+ warns on each access
+(``CryptographyDeprecationWarning: DSA is deprecated``): ten lines on every ``ctrlab`` command and pytest
+summary that say nothing about the user's lab. The filter matches that message, that category and
+warnings raised from asyncssh's own modules: any other warning (ours, or another library's) still shows.
+pytest gets the same filter from ``filterwarnings`` in pyproject.toml, for warnings raised inside tests.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+DSA_MESSAGE = "DSA is deprecated"
+ASYNCSSH_MODULES = r"asyncssh(\.|$)"
+
+
+def install() -> None:
+    """Add the filter; call it before asyncssh is imported (``harness/__init__`` does)."""
+    try:
+        from cryptography.utils import CryptographyDeprecationWarning
+    except ImportError:  # no cryptography, no such warning
+        return
+    warnings.filterwarnings("ignore", message=DSA_MESSAGE, category=CryptographyDeprecationWarning,
+                            module=ASYNCSSH_MODULES)
