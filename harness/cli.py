@@ -90,18 +90,24 @@ def add_sim(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 # ---- ctrlab testbed ... -------------------------------------------------------------------------------
 def _testbed_validate(args: argparse.Namespace) -> int:
-    from .testbed import TestbedError, load_testbed
+    from .testbed import TestbedError, check_testbed, every_field, no_field
 
     status = 0
     for path in args.files:
         try:
-            testbed = load_testbed(path)
+            # Never asks: %ASK{} is answered by the command that uses the field, not by a check of the file.
+            testbed, subst = check_testbed(path, needed=no_field if args.allow_unset else every_field, ask=None)
         except TestbedError as exc:
             print(exc, file=sys.stderr)
             status = 1
             continue
         count = len(testbed.devices)
         print(f"{path}: ok ({count} device{'s' if count != 1 else ''}, region {testbed.region})")
+        for field, name in subst.unset.items():
+            print(f"{path}: warning: {field}: environment variable {name} is not set (allowed by --allow-unset; "
+                  "a command that uses this field refuses the file)", file=sys.stderr)
+        for field, prompt in subst.deferred.items():
+            print(f"{path}: {field}: asked when a command uses it ({prompt!r}, on the terminal)")
     return status
 
 
@@ -116,8 +122,12 @@ def add_testbed(subparsers: argparse._SubParsersAction) -> None:  # type: ignore
     testbed = subparsers.add_parser("testbed", help="check testbed files and print their JSON schema "
                                     "(docs/testbed.md)")
     commands = testbed.add_subparsers(dest="testbed_command", required=True, metavar="COMMAND")
-    validate = commands.add_parser("validate", help="check testbed files, resolving %%ENV{NAME} from the environment")
+    validate = commands.add_parser("validate", help="check testbed files, resolving %%ENV{NAME} from the environment "
+                                   "(an unset variable is an error: pytest and doctor use every field)")
     validate.add_argument("files", nargs="+", metavar="FILE", help="testbed YAML files")
+    validate.add_argument("--allow-unset", action="store_true", help="unset %%ENV variables are warnings, not errors "
+                          "(checking files on a machine without the lab's secrets; netcheck needs none of the "
+                          "devices' and cloud's)")
     validate.set_defaults(func=_testbed_validate)
     schema = commands.add_parser("schema", help="print the testbed's JSON schema")
     schema.set_defaults(func=_testbed_schema)
