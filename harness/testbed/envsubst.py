@@ -51,18 +51,25 @@ class AskRefused(Exception):
     """``%ASK{}`` without a terminal to ask on."""
 
 
+_ANSWERS: dict[str, str] = {}  # prompt -> answer, for this process: the plugin and the backend both load the file
+
+
 def ask_on_terminal(prompt: str) -> str:
-    """Ask on the controlling terminal without echo; refuse when there is none (CI, a pipe, a daemon).
+    """Ask on the controlling terminal without echo, once per prompt and process; refuse when there is no
+    terminal (CI, a pipe, a daemon).
 
     getpass falls back to reading stdin with echo when /dev/tty cannot be opened: never let a secret be
     read or shown that way.
     """
+    if prompt in _ANSWERS:
+        return _ANSWERS[prompt]
     try:
         with open("/dev/tty", "r+b", buffering=0):
             pass
     except OSError:
         raise AskRefused("no terminal to ask on") from None
-    return getpass.getpass(prompt)
+    _ANSWERS[prompt] = getpass.getpass(prompt)
+    return _ANSWERS[prompt]
 
 
 @dataclass

@@ -151,7 +151,9 @@ def _talk(fd: int, expect: bytes, deadline: float) -> bytes:
 def test_ask_on_a_terminal_reads_without_echo(tmp_path: Path) -> None:
     path = write_testbed(tmp_path / "tb.yaml", with_password("%ASK{ESA admin password}"))
     script = ("from harness.testbed import load_testbed; "
-              f"t = load_testbed({str(path)!r}); print('length', len(t.devices['esa1'].password))")
+              f"t = load_testbed({str(path)!r}); again = load_testbed({str(path)!r}); "
+              "print('same', again.devices['esa1'].password == t.devices['esa1'].password); "
+              "print('length', len(t.devices['esa1'].password))")
     pid, fd = pty.fork()
     if pid == 0:  # the child: a session whose controlling terminal is the pty
         os.execve(sys.executable, [sys.executable, "-c", script], env_without())
@@ -159,12 +161,13 @@ def test_ask_on_a_terminal_reads_without_echo(tmp_path: Path) -> None:
     try:
         _talk(fd, b"ESA admin password: ", deadline)
         os.write(fd, b"typed-on-the-tty\n")
-        rest = _talk(fd, b"length 16", deadline)
+        rest = _talk(fd, b"length 16", deadline)  # the second load (the plugin's, then the backend's) asks no more
     finally:
         _, status = os.waitpid(pid, 0)
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
     assert b"typed-on-the-tty" not in rest  # getpass: no echo
+    assert b"same True" in rest and b"password:" not in rest
 
 
 # ---- ip: ----------------------------------------------------------------------------------------------------
