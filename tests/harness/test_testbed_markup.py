@@ -186,3 +186,16 @@ def test_load_testbed_by_default_needs_every_field(tmp_path: Path, monkeypatch: 
     path = write_testbed(tmp_path / "tb.yaml", with_password("%ENV{CTRLAB_UNSET_PW}"))
     with pytest.raises(TestbedError, match="CTRLAB_UNSET_PW is not set"):
         load_testbed(path)
+
+
+def test_validate_never_asks_and_says_when_ask_fields_are_asked(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_terminal(prompt: str) -> str:
+        raise AssertionError("validate asked")
+
+    monkeypatch.setattr("harness.testbed.envsubst.ask_on_terminal", no_terminal)
+    path = write_testbed(tmp_path / "tb.yaml", with_password("%ASK{ESA admin password}"))
+    assert cli.main(["testbed", "validate", str(path)]) == 0
+    assert capsys.readouterr().out == (f"{path}: ok (1 device, region nam)\n"
+                                       f"{path}: testbed.credentials.default.password: asked when a command uses it "
+                                       "('ESA admin password', on the terminal)\n")
