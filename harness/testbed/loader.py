@@ -224,23 +224,21 @@ def parse_testbed(text: str, source: str = "<testbed>", environ: Mapping[str, st
     return validate_data(_parse_yaml(text, source), source, environ, base_dir, check_files, needed=needed, ask=ask)
 
 
-def _read(source: str) -> str:
+def check_testbed(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None, *,
+                  needed: Needed = every_field, ask: Asker | None = ask_on_terminal) -> tuple[Testbed, Substitution]:
+    """:func:`load_testbed`, also returning what was left unresolved (``ctrlab testbed validate``)."""
+    source = os.fspath(path)
+    file = Path(source)
     try:
-        return Path(source).read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TestbedError(source, ["no such file"]) from None
     except IsADirectoryError:
         raise TestbedError(source, ["is a directory, not a testbed file"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TestbedError(source, [f"cannot be read: {exc}"]) from None
-
-
-def check_testbed(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None, *,
-                  needed: Needed = every_field, ask: Asker | None = ask_on_terminal) -> tuple[Testbed, Substitution]:
-    """:func:`load_testbed`, also returning what was left unresolved (``ctrlab testbed validate``)."""
-    source = os.fspath(path)
-    data = _parse_yaml(_read(source), source)
-    return check_data(data, source, environ, base_dir=Path(source).resolve().parent, needed=needed, ask=ask)
+    data = _parse_yaml(text, source)
+    return check_data(data, source, environ, base_dir=file.resolve().parent, needed=needed, ask=ask)
 
 
 def load_testbed(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None, *,
