@@ -53,6 +53,18 @@ def test_testbed_validate_prints_no_warning(tmp_path: Path) -> None:
     assert_quiet(done)
 
 
+SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+@pytest.mark.skipif(not SYSTEM_BUNDLE.is_file(), reason="no system CA bundle here")
+def test_a_testbed_naming_the_system_ca_bundle_validates_without_warning(tmp_path: Path) -> None:
+    # System bundles carry legacy certificates cryptography warns about when the bundle is read.
+    path = write_testbed(tmp_path / "tb.yaml", sample_testbed(network={"ca_bundle": str(SYSTEM_BUNDLE)}))
+    done = run([sys.executable, "-m", "harness.cli", "testbed", "validate", str(path)])
+    assert done.returncode == 0, done.stderr
+    assert_quiet(done)
+
+
 def test_the_simulator_lab_prints_no_warning() -> None:
     done = run([sys.executable, "-m", "virtual_appliances.lab", "--help"])
     assert done.returncode == 0, done.stderr
