@@ -69,6 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line, text in tags.MARKERS.items():
         config.addinivalue_line("markers", f"{line}: {text}")
+    _register_area_markers(config)
     options = Options.from_config(config)
     state = CtrlabSession(config, options)
     config.stash[SESSION_KEY] = state
@@ -299,6 +300,17 @@ def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool:
     for mark in marks:
         mark(function)
     return True
+
+
+def _register_area_markers(config: pytest.Config) -> None:
+    """The area tags the feature files use, so ``pytest --markers`` lists them (and ``-m`` needs no collection)."""
+    try:
+        base = str(config.getini("bdd_features_base_dir") or "features")
+    except ValueError:  # pytest-bdd's ini is not registered
+        base = "features"
+    for name, files in tags.area_tags(config.rootpath / base).items():
+        if not _is_registered(config, name):
+            config.addinivalue_line("markers", f"{name}: Gherkin area tag @{name} ({', '.join(files)})")
 
 
 def _is_registered(config: pytest.Config, name: str) -> bool:

@@ -351,7 +351,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[LabOptions, Path]:
                         help="content security gateways to add (alternating the two ENA-8 variants)")
     parser.add_argument("--model", default="C100V")
     parser.add_argument("--version", dest="asyncos_version", default="13.0.0-392", help="AsyncOS version")
-    parser.add_argument("--region", choices=sorted(REGIONS), default="nam", help="the testbed's region")
+    parser.add_argument("--region", choices=list(REGIONS), default="nam", help="the testbed's region")
     parser.add_argument("--speed", type=float, default=DEFAULT_SPEED, help="simulated seconds per real second")
     parser.add_argument("--dir", type=Path, default=None, help="lab directory (CA bundle); default: a temp dir")
     parser.add_argument("--https-port", type=int, default=None, help="port of the cloud sites (default 443)")

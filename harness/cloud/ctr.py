@@ -55,7 +55,7 @@ class ThreatResponseClient:
                  transcript: Transcript | None = None, rate_limit_deadline: float = 60.0,
                  token_margin: float = 30.0, proxies: Mapping[str, str] | None = None) -> None:
         if region not in REGIONS and not (base_url and intel_url):
-            raise ValueError(f"unknown region {region!r}: one of {sorted(REGIONS)}, or give base_url and intel_url")
+            raise ValueError(f"unknown region {region!r}: one of {list(REGIONS)}, or give base_url and intel_url")
         default_base, default_intel = REGIONS.get(region, ("", ""))
         self.region = region
         self.base_url = (base_url or default_base).rstrip("/")

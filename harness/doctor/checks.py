@@ -44,6 +44,7 @@ class Subject:
     module_id: str | None = None
     feature: str | None = None  # the page's label of the on/off setting ("Threat Response", "Cloud Service", ...)
     edit_button: str | None = None  # the page's edit button ("Edit Settings", "Edit Global Settings", "Enable")
+    threat_response_off: bool = False  # the SSE Threat Response check found it disabled (TS-1)
     facts: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -243,6 +244,9 @@ def investigation(s: Subject) -> Row:
             return s.row(check, refs, Status.PASS, f'{kind}:"{value}" returns a sighting from the module '
                          f"(latest mail: MID {mail.mid})")
     said = f"; the module says: {'; '.join(dict.fromkeys(errors))}" if errors else ""
+    if s.threat_response_off:  # TS-1: no module reaches the device while SSE does not share it; syntax is not it
+        return s.row(check, "TS-1/VER-5", Status.FAIL, f"Threat Response is disabled in SSE (see SSE Threat "
+                     f'Response): no sighting for cisco_mid:"{mail.mid}"{said}', remedies.TS_1)
     return s.row(check, refs, Status.FAIL, f'no sighting from the module for cisco_mid:"{mail.mid}" or its subject '
                  f"(tracked on the appliance){said}", remedies.ts_2(s.region))
 

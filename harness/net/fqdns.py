@@ -20,7 +20,7 @@ def required_fqdns(region: str) -> list[str]:
     try:
         return [REGION_FQDNS[region.lower()], EST_FQDN]
     except KeyError:
-        raise ValueError(f"unknown region {region!r}: one of {sorted(REGION_FQDNS)}") from None
+        raise ValueError(f"unknown region {region!r}: one of {list(REGION_FQDNS)}") from None
 
 
 def firewall_remedy(fqdn: str, https_port: int = 443) -> str:

@@ -19,9 +19,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .envsubst import dotted, substitute
+from .envsubst import Asker, Needed, Substitution, ask_on_terminal, dotted, every_field, substitute
 from .errors import TestbedError
-from .model import SECRET_FIELDS, Testbed
+from .model import PYATS_FIELDS, SECRET_FIELDS, Testbed
 
 # ---- YAML ---------------------------------------------------------------------------------------------
 # Limits a testbed never comes near (the documented example: ~150 nodes, depth 6), far below what
@@ -201,6 +201,8 @@ def _message(err: Mapping[str, Any], hidden: set[str]) -> tuple[str, str]:
     if kind == "extra_forbidden":
         known = _fields_at(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        if (ours := PYATS_FIELDS.get(str(loc[-1]))) in known:
+            return path, f"unknown field {loc[-1]!r} (pyATS's name for it): did you mean {ours!r}?"
         hint = f": did you mean {close[0]!r}?" if close else (f" (expected: {', '.join(known)})" if known else "")
         return path, f"unknown field{hint}"
     if kind == "literal_error":
@@ -225,8 +227,13 @@ def validation_problems(exc: ValidationError, hidden: set[str] = frozenset()) ->
     # A bad testbed.credentials value is inherited by every device: report it once, where it was written.
     inherited = {(path.removeprefix("testbed."), message) for path, message in found
                  if path.startswith("testbed.credentials.")}
+    # ip: written for host: (pyATS) is said once, on the unknown field, not again as a missing host
+    renamed = {f"{path.rpartition('.')[0]}.{PYATS_FIELDS[path.rpartition('.')[2]]}" for path, message in found
+               if "(pyATS's name for it)" in message}
     out: list[str] = []
     for path, message in found:
+        if path in renamed and message == "required field is missing":
+            continue
         parts = path.split(".", 2)
         if parts[0] == "devices" and len(parts) == 3 and (parts[2], message) in inherited:
             continue
@@ -237,33 +244,59 @@ def validation_problems(exc: ValidationError, hidden: set[str] = frozenset()) ->
 
 
 # ---- entry points -------------------------------------------------------------------------------------
-def validate_data(data: Any, source: str = "<testbed>", environ: Mapping[str, str] | None = None,
-                  base_dir: Path | None = None, check_files: bool = True) -> Testbed:
-    """Validate an already parsed YAML document (``%ENV`` resolved here)."""
+def check_data(data: Any, source: str = "<testbed>", environ: Mapping[str, str] | None = None,
+               base_dir: Path | None = None, check_files: bool = True, *, needed: Needed = every_field,
+               ask: Asker | None = ask_on_terminal) -> tuple[Testbed, Substitution]:
+    """Validate an already parsed YAML document; also say which markup was left unresolved (not needed).
+
+    ``needed`` names the fields the caller uses (default: all): only those must resolve. ``ask`` asks for
+    ``%ASK{}`` values (default: on the terminal; None: never, the markup stays).
+    """
     if data is None:
         raise TestbedError(source, ["the file is empty: a testbed needs at least devices and cloud"])
     if not isinstance(data, dict):
         got = _describe(data, (), set())
         raise TestbedError(source, [f"must be a mapping with testbed, devices, cloud, ... (got {got})"])
-    resolved, subst = substitute(data, os.environ if environ is None else environ)
-    if subst.problems:
-        raise TestbedError(source, subst.problems)
+    resolved, subst = substitute(data, os.environ if environ is None else environ, needed=needed, ask=ask)
+    # Markup left in a value (unset, not asked) is validated as text; a field that must be a number or a
+    # URL then fails, and the line that says why is the substitution's, not pydantic's.
+    unresolved = {line.split(": ", 1)[0] for line in subst.problems} | set(subst.unset) | set(subst.deferred)
+    problems: list[str] = []
+    testbed: Testbed | None = None
     try:
         testbed = Testbed.model_validate(resolved, context={"base_dir": base_dir, "check_files": check_files})
     except ValidationError as exc:
-        raise TestbedError(source, validation_problems(exc, subst.resolved)) from None
+        lines = validation_problems(exc, subst.resolved)
+        failed = {line.split(": ", 1)[0] for line in lines}
+        problems = [line for line in lines if line.split(": ", 1)[0] not in unresolved]
+        problems += [f"{path}: environment variable {name} is not set" for path, name in subst.unset.items()
+                     if path in failed]
+        problems += [f"{path}: %ASK{{{prompt}}} must be answered to check this field" for path, prompt
+                     in subst.deferred.items() if path in failed]
+    problems += subst.problems
+    if problems or testbed is None:
+        raise TestbedError(source, problems or ["cannot be validated"])
     testbed._source = source
     testbed._env_values = frozenset(subst.resolved)
-    return testbed
+    return testbed, subst
+
+
+def validate_data(data: Any, source: str = "<testbed>", environ: Mapping[str, str] | None = None,
+                  base_dir: Path | None = None, check_files: bool = True, *, needed: Needed = every_field,
+                  ask: Asker | None = ask_on_terminal) -> Testbed:
+    """Validate an already parsed YAML document (``%ENV`` and ``%ASK`` resolved here)."""
+    return check_data(data, source, environ, base_dir, check_files, needed=needed, ask=ask)[0]
 
 
 def parse_testbed(text: str, source: str = "<testbed>", environ: Mapping[str, str] | None = None,
-                  base_dir: Path | None = None, check_files: bool = True) -> Testbed:
-    return validate_data(_parse_yaml(text, source), source, environ, base_dir, check_files)
+                  base_dir: Path | None = None, check_files: bool = True, *, needed: Needed = every_field,
+                  ask: Asker | None = ask_on_terminal) -> Testbed:
+    return validate_data(_parse_yaml(text, source), source, environ, base_dir, check_files, needed=needed, ask=ask)
 
 
-def load_testbed(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Testbed:
-    """Load, resolve and validate a testbed file; raises :class:`TestbedError` naming file and field."""
+def check_testbed(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None, *,
+                  needed: Needed = every_field, ask: Asker | None = ask_on_terminal) -> tuple[Testbed, Substitution]:
+    """:func:`load_testbed`, also returning what was left unresolved (``ctrlab testbed validate``)."""
     source = os.fspath(path)
     file = Path(source)
     try:
@@ -278,4 +311,15 @@ def load_testbed(path: str | os.PathLike[str], environ: Mapping[str, str] | None
         raise TestbedError(source, ["is a directory, not a testbed file"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TestbedError(source, [f"cannot be read: {exc}"]) from None
-    return parse_testbed(text, source, environ, base_dir=file.resolve().parent)
+    data = _parse_yaml(text, source)
+    return check_data(data, source, environ, base_dir=file.resolve().parent, needed=needed, ask=ask)
+
+
+def load_testbed(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None, *,
+                 needed: Needed = every_field, ask: Asker | None = ask_on_terminal) -> Testbed:
+    """Load, resolve and validate a testbed file; raises :class:`TestbedError` naming file and field.
+
+    By default every field must resolve; a command that uses only some passes ``needed``
+    (:func:`harness.testbed.envsubst.fields_under`): the others keep their markup, unresolved.
+    """
+    return check_testbed(path, environ, needed=needed, ask=ask)[0]

@@ -40,6 +40,8 @@ Kind = Literal[KINDS]  # type: ignore[valid-type]
 _ENV_STRING = {"type": "string", "pattern": r"%ENV\{[A-Za-z_][A-Za-z0-9_]*\}"}
 # Field names whose values are secrets: never shown in an error message, always masked in reports.
 SECRET_FIELDS = frozenset({"password", "api_key", "token", "client_secret"})
+# pyATS testbed habits -> this format's field (an unknown field's "did you mean", beyond spelling).
+PYATS_FIELDS = {"ip": "host"}
 
 
 def _got(value: object) -> str:
