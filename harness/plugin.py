@@ -61,6 +61,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   default="reports")
 
 
+@pytest.hookimpl(tryfirst=True)  # plugins are loaded, conftests and the final parse are still to come
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    from . import invocation
+
+    invocation.settle(early_config, args)  # `--testbed PATH` / `--alluredir DIR` must not move the rootdir
+    invocation.map_feature_args(early_config, args)  # `pytest features/x.feature`
+
+
 # ---- configure ----------------------------------------------------------------------------------------
 @pytest.hookimpl(tryfirst=True)  # before allure-pytest-bdd reads --alluredir
 def pytest_configure(config: pytest.Config) -> None:
@@ -306,6 +314,9 @@ def _is_registered(config: pytest.Config, name: str) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselection and before Allure reads the markers
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    from .invocation import feature_filter
+
+    feature_filter(config, items)
     state = config.stash.get(SESSION_KEY, None)
     if state is None:
         return
