@@ -399,6 +399,14 @@ def pytest_bdd_before_step(request: pytest.FixtureRequest, feature: Any, scenari
     request.node.stash[STEP_KEY] = f"{step.keyword} {step.name}".strip()
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
+                                      exception: Exception) -> None:
+    from .unknown_steps import unknown_step_error
+
+    raise unknown_step_error(feature, step, str(request.config.rootpath))  # replaces pytest-bdd's message
+
+
 @pytest.hookimpl(hookwrapper=True, trylast=True)  # innermost: masks before Allure, junit, terminal read it
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
@@ -408,6 +416,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     if call.excinfo is not None and report.failed:
         _shorten_lab_fault(item, call.excinfo, report, state)
+        if type(call.excinfo.value).__name__ == "UnknownStep":  # the message is the whole story
+            report.longrepr = str(call.excinfo.value)
         if report.when == "call":  # Allure still holds the scenario open: it is written at teardown
             _attach_lab_log(item, state)
     masking.mask_report(report, state.masker)
