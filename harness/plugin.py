@@ -30,6 +30,8 @@ _HINTS = {
 STEP_KEY = pytest.StashKey[str]()
 LOG_MARK_KEY = pytest.StashKey[object]()  # the backend's log mark taken when a scenario starts
 _SHARED_TESTBED = pytest.StashKey[Path]()  # xdist controller: the testbed of the lab the workers share
+_CLEAN_RESULTS = pytest.StashKey[bool]()  # the default results folder: emptied when tests start running
+_RAN = pytest.StashKey[bool]()  # tests ran into the results folder: environment and categories belong there
 _CONFIGS: list[pytest.Config] = []  # the configured sessions, innermost last (pytester nests them)
 
 
@@ -74,8 +76,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 def pytest_configure(config: pytest.Config) -> None:
     for line, text in tags.MARKERS.items():
         config.addinivalue_line("markers", f"{line}: {text}")
-    options = Options.from_config(config)
+    options, remove_private_reports = _reports_dir(config, Options.from_config(config))
     state = CtrlabSession(config, options)
+    if remove_private_reports is not None:
+        state.on_close(remove_private_reports)
     config.stash[SESSION_KEY] = state
     config.add_cleanup(state.close)
     _CONFIGS.append(config)
@@ -186,6 +190,15 @@ def _runs_features(config: pytest.Config) -> bool:
     return False
 
 
+def _reports_dir(config: pytest.Config, options: Options) -> tuple[Options, Callable[[], None] | None]:
+    import dataclasses
+
+    from .report.run_dirs import private_reports_dir
+
+    path, remove = private_reports_dir(config.rootpath, config.getini("ctrlab_reports_dir"), _runs_features(config))
+    return (options if path is None else dataclasses.replace(options, reports_dir=path)), remove
+
+
 def _default_alluredir(config: pytest.Config, options: Options) -> None:
     # Why only for feature runs: ``pytest tests`` must not overwrite the suite's results with the
     # harness's own unit tests; a feature run gets reports/allure-results without anyone asking.
@@ -195,7 +208,22 @@ def _default_alluredir(config: pytest.Config, options: Options) -> None:
         return
     config.option.allure_report_dir = str(options.reports_dir / "allure-results")
     if not hasattr(config, "workerinput"):  # xdist workers must not wipe each other's results
-        config.option.clean_alluredir = True
+        config.stash[_CLEAN_RESULTS] = True  # emptied when tests start running (pytest_runtestloop)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the runner (or xdist's controller loop) writes any result
+def pytest_runtestloop(session: pytest.Session) -> None:
+    config = session.config
+    if session.testsfailed or config.option.collectonly:  # collection errors, --collect-only: keep the report
+        return
+    results = _allure_dir(config)
+    if results is None:
+        return
+    if config.stash.get(_CLEAN_RESULTS, False):
+        from .report.run_dirs import clean_results
+
+        clean_results(results)
+    config.stash[_RAN] = True
 
 
 def _allure_dir(config: pytest.Config) -> Path | None:
@@ -272,7 +300,8 @@ def _mask_terminal(config: pytest.Config, state: CtrlabSession) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    _write_report_files(session.config)
+    if session.config.stash.get(_RAN, False) or hasattr(session.config, "workerinput"):
+        _write_report_files(session.config)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
