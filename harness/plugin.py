@@ -32,6 +32,7 @@ LOG_MARK_KEY = pytest.StashKey[object]()  # the backend's log mark taken when a 
 _SHARED_TESTBED = pytest.StashKey[Path]()  # xdist controller: the testbed of the lab the workers share
 _CLEAN_RESULTS = pytest.StashKey[bool]()  # the default results folder: emptied when tests start running
 _RAN = pytest.StashKey[bool]()  # tests ran into the results folder: environment and categories belong there
+_EVIDENCE = pytest.StashKey[Any]()  # report.step_evidence.StepEvidence: exchanges filed under the running step
 _CONFIGS: list[pytest.Config] = []  # the configured sessions, innermost last (pytester nests them)
 
 
@@ -58,7 +59,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--req-url-pattern", dest="ctrlab_req_url_pattern", metavar="PATTERN",
                     help="URL of a requirement in the report, with {id}; default: ini ctrlab_req_url_pattern")
     parser.addini("ctrlab_req_url_pattern", "URL of a requirement for Allure links, {id} is replaced",
-                  default="REQUIREMENTS.md#{id}")
+                  default="requirements.html#{id}")  # in the served report (docs/requirements.md in the repo)
     parser.addini("ctrlab_reports_dir", "where allure-results and sim-lab.log go (relative to rootdir)",
                   default="reports")
 
@@ -88,6 +89,10 @@ def pytest_configure(config: pytest.Config) -> None:
     masking.push(state.masker)
     state.on_close(lambda: masking.pop(state.masker))
     state.exit_stack.enter_context(masking.log_masking(lambda: state.masker))
+    from .report.step_evidence import StepEvidence
+
+    config.stash[_EVIDENCE] = evidence = StepEvidence()
+    state.on_close(evidence.install())
     state.on_close(tags.accept_scheme_names())
     _default_alluredir(config, options)
     config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
@@ -302,6 +307,24 @@ def _mask_terminal(config: pytest.Config, state: CtrlabSession) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if session.config.stash.get(_RAN, False) or hasattr(session.config, "workerinput"):
         _write_report_files(session.config)
+    results = _allure_dir(session.config)
+    if session.config.stash.get(_RAN, False) and results is not None and not hasattr(session.config, "workerinput"):
+        _write_requirements_page(session.config, results)
+
+
+def _write_requirements_page(config: pytest.Config, results: Path) -> None:
+    """Which requirement IDs passed, failed, were not run: requirements.html and a line in the environment."""
+    from .report.allure_results import add_environment
+    from .report.requirements_page import summary_line, write_page
+
+    try:
+        counts = write_page(results)
+    except Exception:  # a broken catalogue must not fail the run; say so instead
+        import logging
+
+        logging.getLogger(__name__).warning("ctrlab: no requirements page in %s", results, exc_info=True)
+        return
+    add_environment(results, {"requirements": summary_line(counts)})
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -391,12 +414,29 @@ def _add_allure_labels(item: pytest.Item, url_pattern: str) -> None:
     labels = {m.kwargs.get("label_type") for m in item.iter_markers("allure_label")}
     for rid in ids:
         item.add_marker(pytest.mark.allure_link(url_pattern.replace("{id}", rid), name=rid, link_type="requirement"))
+    if "severity" not in labels:
+        item.add_marker(pytest.mark.allure_label(derived_severity(item, ids), label_type="severity"))
     if "story" not in labels:
         item.add_marker(pytest.mark.allure_label(*ids, label_type="story"))
     if "epic" not in labels:
         groups = _catalogue_groups(ids)
         if groups:
             item.add_marker(pytest.mark.allure_label(*groups, label_type="epic"))
+
+
+# Without @severity:<level>: what breaks if the scenario fails. A destructive scenario or the integration's
+# core (enabling, registering, verifying it) is critical; troubleshooting cases are minor; the rest normal.
+CRITICAL_GROUPS = ("ENA", "REG", "VER")
+MINOR_GROUPS = ("TS",)
+
+
+def derived_severity(item: pytest.Item, ids: list[str]) -> str:
+    groups = {rid.split("-")[0] for rid in ids}
+    if item.get_closest_marker("destructive") is not None or groups & set(CRITICAL_GROUPS):
+        return "critical"
+    if groups and groups <= set(MINOR_GROUPS):
+        return "minor"
+    return "normal"
 
 
 def _catalogue_groups(ids: list[str]) -> list[str]:
@@ -420,15 +460,29 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     state = request.config.stash.get(SESSION_KEY, None)
     if state is not None and state.backend is not None:  # the lab is up: its fixtures ran before this hook
         request.node.stash[LOG_MARK_KEY] = state.backend.log_mark()
+    if _EVIDENCE in request.config.stash:
+        request.config.stash[_EVIDENCE].start_scenario()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_bdd_before_step(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
                            step_func: Any) -> None:
     request.node.stash[STEP_KEY] = f"{step.keyword} {step.name}".strip()
+    if _EVIDENCE in request.config.stash:
+        request.config.stash[_EVIDENCE].start_step(request.node.stash[STEP_KEY])
 
 
-@pytest.hookimpl(optionalhook=True)
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # before Allure closes the step: attach inside it
+def pytest_bdd_step_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any,
+                          step_func_args: Any, exception: Exception) -> None:
+    from .report.step_evidence import attach_failing_step
+    from .report.unstarted import allure_recording
+
+    if _EVIDENCE in request.config.stash and allure_recording():
+        attach_failing_step(request.config.stash[_EVIDENCE])
+
+
+@pytest.hookimpl(optionalhook=True, trylast=True)  # after Allure recorded the undefined step
 def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
                                       exception: Exception) -> None:
     from .unknown_steps import unknown_step_error
