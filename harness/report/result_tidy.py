@@ -13,12 +13,13 @@ from typing import Any
 
 NOISE_LABELS = frozenset({"host", "thread"})
 _REPR = re.compile(r"""^(?P<q>['"])(?P<inner>.*)(?P=q)$""", re.DOTALL)
+_GHERKIN = re.compile(r"""^(?P<q>['"])(?P<inner>(?:(?!(?P=q)).)*)(?P=q)$""", re.DOTALL)  # no inner quote of its kind
 
 
 def unquote(value: str) -> str:
     """Strip a ``repr``'s quotes, then the Gherkin argument's own quotes (one pair each, at most)."""
-    for _ in range(2):
-        match = _REPR.match(value)
+    for pattern in (_REPR, _GHERKIN):
+        match = pattern.match(value)
         if match is None:
             break
         value = match.group("inner")
