@@ -93,3 +93,17 @@ def test_a_missing_feature_file_is_one_line(outside: Path) -> None:
     done = collect(["-q", "features/no_such.feature"], ROOT)
     assert done.returncode == 4
     assert "features/no_such.feature: no such feature file" in done.stderr, done.stderr
+
+
+def test_one_feature_file_on_xdist_workers_runs_that_feature_only(tmp_path: Path) -> None:
+    """The workers get the controller's (mapped) arguments: the feature files must travel with them."""
+    feature = ROOT / "features" / "versions.feature"
+    outlines = len(re.findall(r"^\s*\|", feature.read_text(encoding="utf-8"), re.M))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "-q",
+                           "features/versions.feature", "--alluredir", str(tmp_path / "results"),
+                           "-o", f"ctrlab_reports_dir={tmp_path / 'reports'}"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    passed = int(re.search(r"(\d+) passed", done.stdout).group(1))  # type: ignore[union-attr]
+    assert 0 < passed < outlines + 5, done.stdout[-2000:]
