@@ -9,6 +9,8 @@ fixture            scope      what
 ``poll_until``     function   ``poll_until(probe, "registration", describe=...)``: waits to a deadline
 ``sim_control``    session    the simulators' control plane (``/_sim/...``); ``None`` on real gear
 ``masker``         session    register run-time secrets: ``masker.add(token)``
+``lab_access``     session    the steps' seam (:class:`harness.access.LabAccess`): drivers, leases, lab control
+                              and lab time, whatever the backend
 =================  =========  ========================================================================
 
 Plus an autouse guard that applies the tags' rules: ``@destructive`` (opt-in on real gear, settings
@@ -99,6 +101,21 @@ def sim_control(lab: Lab) -> Iterator[SimControl | None]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def lab_access(lab: Lab, sim_control: SimControl | None) -> Iterator[Any]:
+    """Drivers, leases, lab control and lab time for the step library, built from the testbed."""
+    import os
+
+    from .access import LabAccess
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:]  # which appliance an xdist worker tries first
+    access = LabAccess(lab, sim_control, lease_dir=lab.lease_dir, worker_index=int(worker) if worker.isdigit() else 0)
+    try:
+        yield access
+    finally:
+        access.close()
 
 
 @pytest.fixture(autouse=True)

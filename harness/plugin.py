@@ -29,7 +29,6 @@ _HINTS = {
 }
 STEP_KEY = pytest.StashKey[str]()
 LOG_MARK_KEY = pytest.StashKey[object]()  # the backend's log mark taken when a scenario starts
-_SHARED_TESTBED = pytest.StashKey[Path]()  # xdist controller: the testbed of the lab the workers share
 _CLEAN_RESULTS = pytest.StashKey[bool]()  # the default results folder: emptied when tests start running
 _RAN = pytest.StashKey[bool]()  # tests ran into the results folder: environment and categories belong there
 _EVIDENCE = pytest.StashKey[Any]()  # report.step_evidence.StepEvidence: exchanges filed under the running step
@@ -54,6 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run @destructive scenarios on real gear (settings are recorded before, restored after)")
     group.addoption("--region", dest="ctrlab_region", choices=tags.REGIONS,
                     help="override the testbed's cloud.region")
+    group.addoption("--shard", dest="ctrlab_shard", metavar="I/N",
+                    help="run only the I-th of N shards of the selected scenarios (round-robin by node id; CI runners "
+                         "each run one shard against their own lab)")
     group.addoption("--sim-appliances", dest="ctrlab_sim_appliances", type=int, metavar="N",
                     help="ESAs in the bundled lab (backend sim; default 2; one SMA and one gateway are added)")
     group.addoption("--req-url-pattern", dest="ctrlab_req_url_pattern", metavar="PATTERN",
@@ -96,6 +98,9 @@ def pytest_configure(config: pytest.Config) -> None:
     state.on_close(tags.accept_scheme_names())
     _default_alluredir(config, options)
     config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
+    from . import sharding
+
+    config.pluginmanager.register(sharding, "ctrlab-sharding")
     from .appliance import keeper
 
     config.pluginmanager.register(keeper, "ctrlab-settings-keepers")
@@ -133,28 +138,19 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
 
 
 def _share_with_workers(config: pytest.Config, state: CtrlabSession) -> None:
-    """pytest-xdist: one lab and one lease directory for the whole run, owned by the controller.
+    """pytest-xdist: a lease directory for the whole run, owned by the controller (it outlives every worker).
 
-    Why the controller: it outlives every worker, so no worker has to wait for the others before
-    stopping the lab, and no reference count can go stale when a worker crashes. The lab starts here
-    only for feature runs on the sim backend (``pytest tests -n 2`` never starts one).
+    With the sim backend each worker provisions a lab of its own (its own appliances, SSE and Threat Response:
+    nothing to lock, no lab-wide step stalls the others); on a lab the workers share (``--testbed``) they lease
+    its appliances through lock files in this directory.
     """
     import shutil
     import tempfile
-
-    from .backends import BackendError
 
     shared = Path(tempfile.mkdtemp(prefix="ctrlab-xdist-"))
     (shared / "leases").mkdir()
     state.shared_dir = shared
     state.on_close(lambda: shutil.rmtree(shared, ignore_errors=True))
-    if state.options.backend != "sim" or not _runs_features(config) or config.option.collectonly:
-        return
-    try:
-        config.stash[_SHARED_TESTBED] = state.provision_for_workers()
-    except BackendError as exc:
-        state.provision_error = str(exc)
-        _abort(state, f"ctrlab: cannot provision the lab (sim, shared by the xdist workers): {exc}")
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: only called when pytest-xdist runs workers
@@ -163,9 +159,6 @@ def pytest_configure_node(node: Any) -> None:
     if state is None or state.shared_dir is None:
         return
     node.workerinput["ctrlab_shared_dir"] = str(state.shared_dir)
-    testbed = node.config.stash.get(_SHARED_TESTBED, None)
-    if testbed is not None:
-        node.workerinput["ctrlab_shared_testbed"] = str(testbed)
 
 
 def _fixtures_module() -> Any:
@@ -243,11 +236,10 @@ def _write_report_files(config: pytest.Config, only_if_exists: bool = False) -> 
     state = config.stash.get(SESSION_KEY, None)
     if results is None or state is None or (only_if_exists and not results.is_dir()):
         return
-    # With xdist on real gear each worker provisions (reads) the lab and writes what it ran against; on
-    # the simulators the controller runs the one shared lab and writes both files itself.
+    # With xdist each worker provisions (or reads) its lab and writes what it ran against.
     is_worker = hasattr(config, "workerinput")
-    if is_worker and (state.provisioned is None or state.shared_lab):
-        return  # a worker on the controller's shared lab: the controller writes, once, for the whole run
+    if is_worker and state.provisioned is None:
+        return
     write_categories(results)
     env_file = results / "environment.properties"
     if is_worker or state.provisioned is not None or state.provision_error or not env_file.exists():

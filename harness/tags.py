@@ -31,8 +31,8 @@ from collections.abc import Callable
 
 import pytest
 
-REGIONS = ("nam", "eu", "apjc")
-KINDS = ("esa", "sma", "gateway")
+from .facts import KINDS, REGIONS
+
 SCHEMES = ("req", "region", "device", "manual", "epic", "story", "severity")
 SEVERITIES = ("blocker", "critical", "normal", "minor", "trivial")  # Allure's severity levels
 FLAGS = ("gui", "cli", "destructive")

@@ -16,15 +16,13 @@ import pytest
 
 from ..cloud.sse import token_source
 from ..errors import DriverError
+from ..facts import REGION_OF_SERVER
 from ..lab import Lab
 from ..polling import poll_until
 from ..safety import RestoreFailed
+from .cloud_page import read_cloud_page
 from .gui import AsyncOSGui
 from .page import Page
-
-SERVER_REGIONS = {"AMERICAS": "nam", "EUROPE": "eu", "APJC": "apjc"}
-FEATURE_LABELS = ("Threat Response", "Cloud Service", "Cisco Cloud Services")
-SERVER_LABELS = ("Threat Response Server", "SecureX Server", "Cisco Secure Server")
 
 
 @dataclass(frozen=True)
@@ -35,12 +33,9 @@ class CloudSettings:
 
 
 def read_settings(page: Page) -> CloudSettings:
-    feature = next((page.value(label) for label in FEATURE_LABELS if page.value(label)), None) or ""
-    server = next((page.value(label) for label in SERVER_LABELS if page.value(label)), None)
-    status = page.value("Status") or ""
-    return CloudSettings(enabled=feature.strip().lower() == "enabled",
-                         server=server if server and "No Server" not in server else None,
-                         registered="successfully registered" in status)
+    view = read_cloud_page(page)
+    return CloudSettings(enabled=view.is_enabled, server=view.server if view.server_choice else None,
+                         registered=view.registered)
 
 
 class GuiSettingsKeeper:
@@ -74,7 +69,7 @@ class GuiSettingsKeeper:
                                         server=snapshot.server if snapshot.enabled else None)
                 gui.commit_changes("ctrlab: restore the cloud settings recorded before a destructive scenario")
             if snapshot.registered and not self.snapshot().registered:
-                region = SERVER_REGIONS.get((snapshot.server or "AMERICAS").split(" ")[0], "nam")
+                region = REGION_OF_SERVER.get((snapshot.server or "AMERICAS").split(" ")[0], "nam")
                 token = self._token(region)  # from the SSE of the region it was registered in (REG-8)
                 if token is None:
                     raise RestoreFailed(f"{self.name} was registered before the scenario; re-registering it "

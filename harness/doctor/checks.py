@@ -16,19 +16,16 @@ from ..appliance import Page, TrackingRecord
 from ..appliance.gui import EDIT_BUTTONS
 from ..cloud import ThreatResponseClient
 from ..errors import DriverError
+from ..facts import CLOUD_PAGE, NOT_MAIL_MODULES, REGISTERED, SETTLING
+from ..facts import REGION_OF_SERVER as SERVER_REGION
 from ..polling import PollTimeout, poll_until
 from ..testbed import Device
 from . import remedies, versions
 from .clients import Clients
 from .result import Row, Status
 
-FEATURE_LABELS = ("Threat Response", "Cloud Service", "Cisco Cloud Services")  # ESA/SMA; gateway variants
-SERVER_LABELS = ("Threat Response Server", "SecureX Server", "Cisco Secure Server")
-REGISTERED = "successfully registered"
-SETTLING = ("in progress", "is busy")  # states that end by themselves "after a few minutes"
-SERVER_REGION = {"AMERICAS": "nam", "EUROPE": "eu", "APJC": "apjc"}
-# VER-8: the SMA Web module (beta) reports web traffic only: it cannot answer an email investigation.
-NOT_MAIL_MODULES = ("SMA Web",)
+FEATURE_LABELS = CLOUD_PAGE.feature  # ESA/SMA; gateway variants
+SERVER_LABELS = CLOUD_PAGE.server
 
 
 @dataclass

@@ -27,10 +27,10 @@ from pydantic import (
     model_validator,
 )
 
-Region = Literal["nam", "eu", "apjc"]
-Kind = Literal["esa", "sma", "gateway"]
-REGIONS: tuple[str, ...] = ("nam", "eu", "apjc")
-KINDS: tuple[str, ...] = ("esa", "sma", "gateway")
+from ..facts import KINDS, REGIONS
+
+Region = Literal[REGIONS]  # type: ignore[valid-type]  # the facts table's regions, in its order
+Kind = Literal[KINDS]  # type: ignore[valid-type]
 
 # A value may still be %ENV markup when the schema is used by an editor on the unresolved file.
 _ENV_STRING = {"type": "string", "pattern": r"%ENV\{[A-Za-z_][A-Za-z0-9_]*\}"}
