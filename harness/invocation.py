@@ -26,7 +26,7 @@ import pytest
 CHECKOUT = Path(__file__).resolve().parents[1]
 SCENARIOS_MODULE = "test_scenarios.py"  # features/test_scenarios.py binds every feature file
 CTRLAB_DESTS = ("ctrlab_testbed", "ctrlab_backend", "ctrlab_allow_destructive", "ctrlab_region",
-                "ctrlab_sim_appliances", "ctrlab_req_url_pattern")
+                "ctrlab_sim_appliances", "ctrlab_req_url_pattern", "ctrlab_shard")
 FEATURES_KEY = pytest.StashKey[list[Path]]()  # the feature files named on the command line
 
 
