@@ -131,8 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         args.markdown.write_text(render_markdown(load()), encoding="utf-8")
         print(f"{args.markdown}: written")
-    if args.results:
-        print(f"{args.results / PAGE}: {summary_line(write_page(args.results))}")
+    if args.results:  # e.g. after merging the results of CI shards: the page and the environment line anew
+        from .allure_results import add_environment
+
+        line = summary_line(write_page(args.results))
+        add_environment(args.results, {"requirements": line})
+        print(f"{args.results / PAGE}: {line}")
     if not (args.markdown or args.results):
         parser.print_usage(sys.stderr)
         return 2
