@@ -46,6 +46,8 @@ def settle(config: pytest.Config, args: list[str]) -> None:
     """Redo pytest's rootdir / configuration choice with every plugin option known (see the module doc)."""
     from _pytest.config.findpaths import determine_setup, load_config_dict_from_file
 
+    if not all(hasattr(config, name) for name in ("_parser", "_rootpath", "_inipath", "_inicfg", "_inicache")):
+        return  # a pytest whose internals moved (pyproject pins <9.2): the `=` form still works there
     parser = config._parser
     ns = parser.parse_known_args(list(args), namespace=copy.copy(config.option))
     invocation = config.invocation_params.dir
