@@ -25,8 +25,10 @@ import pytest
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 SCENARIOS_MODULE = "test_scenarios.py"  # features/test_scenarios.py binds every feature file
+# Options that say "run the conformance suite on this lab". Not --shard or --req-url-pattern: they select
+# or label whatever the folder holds, so they do not pull a run in another folder into the checkout.
 CTRLAB_DESTS = ("ctrlab_testbed", "ctrlab_backend", "ctrlab_allow_destructive", "ctrlab_region",
-                "ctrlab_sim_appliances", "ctrlab_req_url_pattern", "ctrlab_shard")
+                "ctrlab_sim_appliances")
 FEATURES_KEY = pytest.StashKey[list[Path]]()  # the feature files named on the command line
 
 
