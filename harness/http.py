@@ -92,8 +92,10 @@ class HttpSession(requests.Session):
                                                       response.headers.get("Content-Type", "")))
         req_text = render_request(request.method or "", request.url or "", request.headers, request.body)
         resp_text = render_response(response)
+        ctype = response.headers.get("Content-Type", "")
+        page = response.text if "html" in ctype.lower() and response._content_consumed else ""
         self.transcript.record("http", self.what, origin(request.url or ""), req_text, resp_text, started,
-                               elapsed, str(response.status_code))
+                               elapsed, str(response.status_code), html=page)
 
     def _record_failure(self, method: str, url: str, kwargs: Mapping[str, Any], exc: Exception,
                         started: datetime, elapsed: float) -> None:

@@ -30,6 +30,9 @@ _HINTS = {
 }
 STEP_KEY = pytest.StashKey[str]()
 LOG_MARK_KEY = pytest.StashKey[object]()  # the backend's log mark taken when a scenario starts
+_CLEAN_RESULTS = pytest.StashKey[bool]()  # the default results folder: emptied when tests start running
+_RAN = pytest.StashKey[bool]()  # tests ran into the results folder: environment and categories belong there
+_EVIDENCE = pytest.StashKey[Any]()  # report.step_evidence.StepEvidence: exchanges filed under the running step
 _CONFIGS: list[pytest.Config] = []  # the configured sessions, innermost last (pytester nests them)
 
 
@@ -59,9 +62,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--req-url-pattern", dest="ctrlab_req_url_pattern", metavar="PATTERN",
                     help="URL of a requirement in the report, with {id}; default: ini ctrlab_req_url_pattern")
     parser.addini("ctrlab_req_url_pattern", "URL of a requirement for Allure links, {id} is replaced",
-                  default="REQUIREMENTS.md#{id}")
+                  default="requirements.html#{id}")  # in the served report (docs/requirements.md in the repo)
     parser.addini("ctrlab_reports_dir", "where allure-results and sim-lab.log go (relative to rootdir)",
                   default="reports")
+
+
+@pytest.hookimpl(tryfirst=True)  # plugins are loaded, conftests and the final parse are still to come
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    from . import invocation
+
+    invocation.settle(early_config, args)  # `--testbed PATH` / `--alluredir DIR` must not move the rootdir
+    invocation.map_feature_args(early_config, args)  # `pytest features/x.feature`
 
 
 # ---- configure ----------------------------------------------------------------------------------------
@@ -70,8 +81,10 @@ def pytest_configure(config: pytest.Config) -> None:
     for line, text in tags.MARKERS.items():
         config.addinivalue_line("markers", f"{line}: {text}")
     _register_area_markers(config)
-    options = Options.from_config(config)
+    options, remove_private_reports = _reports_dir(config, Options.from_config(config))
     state = CtrlabSession(config, options)
+    if remove_private_reports is not None:
+        state.on_close(remove_private_reports)
     config.stash[SESSION_KEY] = state
     config.add_cleanup(state.close)
     _CONFIGS.append(config)
@@ -80,6 +93,10 @@ def pytest_configure(config: pytest.Config) -> None:
     masking.push(state.masker)
     state.on_close(lambda: masking.pop(state.masker))
     state.exit_stack.enter_context(masking.log_masking(lambda: state.masker))
+    from .report.step_evidence import StepEvidence
+
+    config.stash[_EVIDENCE] = evidence = StepEvidence()
+    state.on_close(evidence.install())
     state.on_close(tags.accept_scheme_names())
     _default_alluredir(config, options)
     config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
@@ -173,6 +190,15 @@ def _runs_features(config: pytest.Config) -> bool:
     return False
 
 
+def _reports_dir(config: pytest.Config, options: Options) -> tuple[Options, Callable[[], None] | None]:
+    import dataclasses
+
+    from .report.run_dirs import private_reports_dir
+
+    path, remove = private_reports_dir(config.rootpath, config.getini("ctrlab_reports_dir"), _runs_features(config))
+    return (options if path is None else dataclasses.replace(options, reports_dir=path)), remove
+
+
 def _default_alluredir(config: pytest.Config, options: Options) -> None:
     # Why only for feature runs: ``pytest tests`` must not overwrite the suite's results with the
     # harness's own unit tests; a feature run gets reports/allure-results without anyone asking.
@@ -182,7 +208,22 @@ def _default_alluredir(config: pytest.Config, options: Options) -> None:
         return
     config.option.allure_report_dir = str(options.reports_dir / "allure-results")
     if not hasattr(config, "workerinput"):  # xdist workers must not wipe each other's results
-        config.option.clean_alluredir = True
+        config.stash[_CLEAN_RESULTS] = True  # emptied when tests start running (pytest_runtestloop)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the runner (or xdist's controller loop) writes any result
+def pytest_runtestloop(session: pytest.Session) -> None:
+    config = session.config
+    if session.testsfailed or config.option.collectonly:  # collection errors, --collect-only: keep the report
+        return
+    results = _allure_dir(config)
+    if results is None:
+        return
+    if config.stash.get(_CLEAN_RESULTS, False):
+        from .report.run_dirs import clean_results
+
+        clean_results(results)
+    config.stash[_RAN] = True
 
 
 def _allure_dir(config: pytest.Config) -> Path | None:
@@ -258,7 +299,26 @@ def _mask_terminal(config: pytest.Config, state: CtrlabSession) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    _write_report_files(session.config)
+    if session.config.stash.get(_RAN, False) or hasattr(session.config, "workerinput"):
+        _write_report_files(session.config)
+    results = _allure_dir(session.config)
+    if session.config.stash.get(_RAN, False) and results is not None and not hasattr(session.config, "workerinput"):
+        _write_requirements_page(session.config, results)
+
+
+def _write_requirements_page(config: pytest.Config, results: Path) -> None:
+    """Which requirement IDs passed, failed, were not run: requirements.html and a line in the environment."""
+    from .report.allure_results import add_environment
+    from .report.requirements_page import summary_line, write_page
+
+    try:
+        counts = write_page(results)
+    except Exception:  # a broken catalogue must not fail the run; say so instead
+        import logging
+
+        logging.getLogger(__name__).warning("ctrlab: no requirements page in %s", results, exc_info=True)
+        return
+    add_environment(results, {"requirements": summary_line(counts)})
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -319,6 +379,9 @@ def _is_registered(config: pytest.Config, name: str) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselection and before Allure reads the markers
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    from .invocation import feature_filter
+
+    feature_filter(config, items)
     state = config.stash.get(SESSION_KEY, None)
     if state is None:
         return
@@ -364,12 +427,29 @@ def _add_allure_labels(item: pytest.Item, url_pattern: str) -> None:
     labels = {m.kwargs.get("label_type") for m in item.iter_markers("allure_label")}
     for rid in ids:
         item.add_marker(pytest.mark.allure_link(url_pattern.replace("{id}", rid), name=rid, link_type="requirement"))
+    if "severity" not in labels:
+        item.add_marker(pytest.mark.allure_label(derived_severity(item, ids), label_type="severity"))
     if "story" not in labels:
         item.add_marker(pytest.mark.allure_label(*ids, label_type="story"))
     if "epic" not in labels:
         groups = _catalogue_groups(ids)
         if groups:
             item.add_marker(pytest.mark.allure_label(*groups, label_type="epic"))
+
+
+# Without @severity:<level>: what breaks if the scenario fails. A destructive scenario or the integration's
+# core (enabling, registering, verifying it) is critical; troubleshooting cases are minor; the rest normal.
+CRITICAL_GROUPS = ("ENA", "REG", "VER")
+MINOR_GROUPS = ("TS",)
+
+
+def derived_severity(item: pytest.Item, ids: list[str]) -> str:
+    groups = {rid.split("-")[0] for rid in ids}
+    if item.get_closest_marker("destructive") is not None or groups & set(CRITICAL_GROUPS):
+        return "critical"
+    if groups and groups <= set(MINOR_GROUPS):
+        return "minor"
+    return "normal"
 
 
 def _catalogue_groups(ids: list[str]) -> list[str]:
@@ -393,12 +473,34 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     state = request.config.stash.get(SESSION_KEY, None)
     if state is not None and state.backend is not None:  # the lab is up: its fixtures ran before this hook
         request.node.stash[LOG_MARK_KEY] = state.backend.log_mark()
+    if _EVIDENCE in request.config.stash:
+        request.config.stash[_EVIDENCE].start_scenario()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_bdd_before_step(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
                            step_func: Any) -> None:
     request.node.stash[STEP_KEY] = f"{step.keyword} {step.name}".strip()
+    if _EVIDENCE in request.config.stash:
+        request.config.stash[_EVIDENCE].start_step(request.node.stash[STEP_KEY])
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # before Allure closes the step: attach inside it
+def pytest_bdd_step_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any,
+                          step_func_args: Any, exception: Exception) -> None:
+    from .report.step_evidence import attach_failing_step
+    from .report.unstarted import allure_recording
+
+    if _EVIDENCE in request.config.stash and allure_recording():
+        attach_failing_step(request.config.stash[_EVIDENCE])
+
+
+@pytest.hookimpl(optionalhook=True, trylast=True)  # after Allure recorded the undefined step
+def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
+                                      exception: Exception) -> None:
+    from .unknown_steps import unknown_step_error
+
+    raise unknown_step_error(feature, step, str(request.config.rootpath))  # replaces pytest-bdd's message
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)  # innermost: masks before Allure, junit, terminal read it
@@ -410,6 +512,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     if call.excinfo is not None and report.failed:
         _shorten_lab_fault(item, call.excinfo, report, state)
+        if type(call.excinfo.value).__name__ == "UnknownStep":  # the message is the whole story
+            report.longrepr = str(call.excinfo.value)
         if report.when == "call":  # Allure still holds the scenario open: it is written at teardown
             _attach_lab_log(item, state)
     masking.mask_report(report, state.masker)

@@ -12,6 +12,7 @@ tag                    marker(s)
 ``@manual:<why>``      ``manual("<why>")``: needs a set-up only the simulators make; skipped on real gear
 ``@epic:<x>``          Allure epic label ``x`` (overrides the default from the catalogue group)
 ``@story:<x>``         Allure story label ``x`` (overrides the default: the requirement IDs)
+``@severity:<level>``  Allure severity (blocker|critical|normal|minor|trivial); default derived (plugin)
 ``@gui`` ``@cli``      ``gui`` / ``cli``: the interface the scenario drives
 ``@destructive``       ``destructive``: changes the appliance; real gear only with --allow-destructive
 any other plain tag    an area marker of that name (``@registration``), registered on the fly,
@@ -33,7 +34,8 @@ import pytest
 
 from .facts import KINDS, REGIONS
 
-SCHEMES = ("req", "region", "device", "manual", "epic", "story")
+SCHEMES = ("req", "region", "device", "manual", "epic", "story", "severity")
+SEVERITIES = ("blocker", "critical", "normal", "minor", "trivial")  # Allure's severity levels
 FLAGS = ("gui", "cli", "destructive")
 REQ_ID = re.compile(r"[A-Z]{2,4}-\d+")
 TAG_ERROR_MARK = "ctrlab_tag_error"
@@ -86,6 +88,10 @@ def marks_for_tag(tag: str, register: Callable[[str], None] = lambda name: None)
             return [pytest.mark.device(value)]
         if scheme == "manual":
             return [pytest.mark.manual(readable(value))]
+        if scheme == "severity":
+            if value not in SEVERITIES:
+                raise TagError(f"tag @{name}: the severity is one of {', '.join(SEVERITIES)}")
+            return [pytest.mark.allure_label(value, label_type="severity")]
         return [pytest.mark.allure_label(readable(value), label_type=scheme)]  # epic, story
     if name == "manual":
         raise TagError("tag @manual needs a reason: @manual:<what-must-be-set-up-by-hand>")

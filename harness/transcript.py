@@ -59,6 +59,7 @@ class Exchange:
     started: datetime
     duration: float  # seconds
     status: str = ""  # "200", "ok", "error: ..."
+    html: str = ""  # a web page's own markup (masked), for the report's screenshot; the response has its text
 
     def render(self) -> str:
         head = (f"--- {self.started:%H:%M:%S.%f}"[:-3] + f" {self.kind} {self.source} {self.endpoint}"
@@ -107,6 +108,22 @@ def scrub(text: str) -> str:
     return SECRETS.scrub(text)
 
 
+# Process-wide sinks that see every transcript's exchanges (the report's per-step evidence, attached
+# to a failing step); a driver need not know the report exists.
+_OBSERVERS: list[Sink] = []
+
+
+def observe(sink: Sink) -> Callable[[], None]:
+    """Let ``sink`` see every exchange of every transcript until the returned undo is called."""
+    _OBSERVERS.append(sink)
+
+    def undo() -> None:
+        if sink in _OBSERVERS:
+            _OBSERVERS.remove(sink)
+
+    return undo
+
+
 class Transcript:
     """Thread-safe, bounded list of masked exchanges with pluggable masking and sinks."""
 
@@ -139,13 +156,14 @@ class Transcript:
 
     # ---- recording ----------------------------------------------------------------------------
     def record(self, kind: str, source: str, endpoint: str, request: str, response: str,
-               started: datetime | None = None, duration: float = 0.0, status: str = "") -> Exchange:
+               started: datetime | None = None, duration: float = 0.0, status: str = "", html: str = "") -> Exchange:
         entry = Exchange(kind=kind, source=source, endpoint=endpoint, request=self._clip(self.redact(request)),
                          response=self._clip(self.redact(response)), started=started or datetime.now(UTC),
-                         duration=duration, status=status if status == "ok" else self.redact(status))
+                         duration=duration, status=status if status == "ok" else self.redact(status),
+                         html=self.redact(html) if html else "")
         with self._lock:
             self._entries.append(entry)
-            sinks = list(self._sinks)
+            sinks = [*self._sinks, *_OBSERVERS]
         for sink in sinks:
             try:
                 sink(entry)

@@ -4,8 +4,9 @@
   container, step name, step parameter, status message and attachment is masked as it is written, so
   no path into the report (a token in step text, an exception message, captured output) can leak.
 * ``environment.properties`` (backend, testbed, region, appliance models and versions, simulator version)
-  and ``categories.json`` (conformance failures apart from lab and harness faults), written at session
-  end, after ``--clean-alluredir`` has run, and also when a session aborts on a bad testbed.
+  and ``categories.json`` (conformance failures apart from lab and harness faults; Allure 2 reads it,
+  Allure 3 takes the same rules from ``allurerc.mjs``), written at session end, and also when a session
+  aborts on a bad testbed.
 """
 
 from __future__ import annotations
@@ -17,29 +18,34 @@ from pathlib import Path
 from typing import Any
 
 from .masking import Masker, current
+from .result_tidy import tidy
 
-# Allure matches messageRegex / traceRegex against the whole text (Java ``matches``): hence ``(?s).*``.
-CATEGORIES: list[dict[str, Any]] = [
-    {"name": "Lab unreachable", "matchedStatuses": ["broken"],
-     "messageRegex": r"(?s).*\b(LabUnreachable|DriverTimeout)\b.*",
-     "description": "a transport fault between the harness and the lab (refused, timed out, TLS): not a finding"},
-    {"name": "Lab credentials refused", "matchedStatuses": ["broken"],
-     "messageRegex": r"(?s).*\bAuthenticationFailed\b.*",
-     "description": "the appliance or the cloud refused the testbed's credentials"},
-    {"name": "Testbed or lab set-up error", "matchedStatuses": ["broken"],
-     "messageRegex": r"(?s).*\b(TestbedError|BackendError|RestoreFailed|SnapshotFailed)\b.*",
-     "description": "the testbed, the backend or the safety net could not provide what the scenario needs"},
-    {"name": "Conformance failure", "matchedStatuses": ["failed"],
-     "description": "the appliance or the cloud did not behave as the documents say (a product finding)"},
-    {"name": "Harness error", "matchedStatuses": ["broken"],
-     "description": "any other exception: a defect of the harness or of a step definition"},
-    {"name": "Needs manual set-up on real gear", "matchedStatuses": ["skipped"],
-     "messageRegex": r"(?s).*needs manual set-up.*"},
-    {"name": "Destructive scenario not allowed on real gear", "matchedStatuses": ["skipped"],
-     "messageRegex": r"(?s).*--allow-destructive.*"},
-    {"name": "Not applicable to this testbed", "matchedStatuses": ["skipped"],
-     "messageRegex": r"(?s).*the testbed has no .*"},
-]
+CATEGORIES_FILE = Path(__file__).with_name("categories.json")  # the one source; allurerc.mjs reads it too
+
+
+def category_rules() -> list[dict[str, Any]]:
+    """The Allure 3 category rules (``{name, matchers: {statuses, message}}``), first match wins."""
+    return list(json.loads(CATEGORIES_FILE.read_text(encoding="utf-8"))["rules"])
+
+
+def _allure2_regex(pattern: str) -> str:
+    # Allure 2 matches the whole text (Java ``matches``); Allure 3 searches (JavaScript ``RegExp.test``).
+    return "(?s)" + (pattern[1:] if pattern.startswith("^") else ".*" + pattern) + ".*"
+
+
+def allure2_categories() -> list[dict[str, Any]]:
+    out = []
+    for rule in category_rules():
+        entry: dict[str, Any] = {"name": rule["name"], "matchedStatuses": rule["matchers"]["statuses"]}
+        if "message" in rule["matchers"]:
+            entry["messageRegex"] = _allure2_regex(rule["matchers"]["message"])
+        if "description" in rule:
+            entry["description"] = rule["description"]
+        out.append(entry)
+    return out
+
+
+CATEGORIES: list[dict[str, Any]] = allure2_categories()
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -71,6 +77,19 @@ def write_environment(results_dir: Path, properties: Mapping[str, object], maske
     return path
 
 
+def add_environment(results_dir: Path, properties: Mapping[str, object]) -> Path:
+    """Add (or replace) lines of ``environment.properties``, keeping the others."""
+    path = results_dir / "environment.properties"
+    keep = []
+    if path.is_file():
+        new_keys = {_property_line(k, "").split("=", 1)[0] for k in properties}
+        keep = [line for line in path.read_text(encoding="utf-8").splitlines()
+                if line and line.split("=", 1)[0] not in new_keys]
+    lines = keep + [_property_line(k, current().mask(str(v))) for k, v in properties.items()]
+    _write_atomic(path, ("\n".join(lines) + "\n").encode("utf-8"))
+    return path
+
+
 # ---- masking writer ------------------------------------------------------------------------------------
 def _masking_logger_class() -> type:
     # Imported lazily: the pytest plugin must stay cheap when Allure is not used.
@@ -84,7 +103,7 @@ def _masking_logger_class() -> type:
         def _report_item(self, item: Any) -> None:
             indent = 4 if os.environ.get("ALLURE_INDENT_OUTPUT") else None
             filename = item.file_pattern.format(prefix=_uuid())
-            data = current().mask_data(asdict(item, filter=lambda _, v: v or v is False))
+            data = tidy(current().mask_data(asdict(item, filter=lambda _, v: v or v is False)))
             _write_atomic(self._report_dir / filename,
                           json.dumps(data, indent=indent, ensure_ascii=False).encode("utf-8"))
 

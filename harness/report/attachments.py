@@ -43,6 +43,11 @@ def attach_text(name: str, text: str) -> None:
     _attach(current().mask(text), name, "TEXT")
 
 
+def attach_png(name: str, data: bytes) -> None:
+    """Attach an image (a screenshot of a masked page); the writer masks it byte-wise at the same length."""
+    _attach(data, name, "PNG")
+
+
 def attach_json(name: str, data: Any) -> None:
     """Attach a JSON document (an HTTP exchange, a device record); every string in it is masked."""
     body = json.dumps(current().mask_data(data), indent=2, ensure_ascii=False, default=str)

@@ -45,7 +45,7 @@ def report_unstarted_scenario(item: pytest.Item, report: pytest.TestReport,
     import allure_commons
     from allure_commons.model2 import Label, Status, StatusDetails, TestResult
     from allure_commons.types import LabelType
-    from allure_commons.utils import host_tag, md5, now, platform_label, thread_tag, uuid4
+    from allure_commons.utils import md5, now, platform_label, uuid4
     from allure_pytest_bdd.utils import (
         convert_params,
         get_allure_labels,
@@ -69,8 +69,7 @@ def report_unstarted_scenario(item: pytest.Item, report: pytest.TestReport,
     result.titlePath = [*os.path.normpath(feature.rel_filename).split(os.sep)[:-1], feature.name]
     result.parameters = convert_params(outline, pytest_params)
     result.historyId = get_history_id(result.testCaseId, result.parameters, {**pytest_params, **outline})
-    result.labels = [Label(LabelType.HOST, host_tag()), Label(LabelType.THREAD, thread_tag()),
-                     Label(LabelType.FRAMEWORK, "pytest-bdd"), Label(LabelType.LANGUAGE, platform_label()),
+    result.labels = [Label(LabelType.FRAMEWORK, "pytest-bdd"), Label(LabelType.LANGUAGE, platform_label()),
                      Label(LabelType.FEATURE, feature.name), *get_allure_labels(item),
                      *(Label(name, value) for name, value in iter_pytest_tags(item))]
     result.links = get_allure_links(item)

@@ -39,8 +39,11 @@ def control(testbed: dict[str, Any], method: str, path: str, body: Any = None) -
 
 
 def run_scenarios(testbed_path: Path, selection: str) -> subprocess.CompletedProcess[str]:
+    # Its own results and reports folders, next to the testbed: the checkout's reports/ is the features' report.
+    private = testbed_path.parent
     cmd = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", "--testbed",
-           str(testbed_path), "-k", selection, "--tb=short", "-rf"]
+           str(testbed_path), "-k", selection, "--tb=short", "-rf", "--alluredir", str(private / "allure-results"),
+           "-o", f"ctrlab_reports_dir={private / 'reports'}"]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
 
 

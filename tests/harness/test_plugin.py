@@ -126,7 +126,7 @@ def test_real_gear_gating_and_report(pytester: pytest.Pytester) -> None:
     assert len(found) == 7, sorted(found)  # skipped-at-set-up scenarios are in the report too
     plain = found["A plain scenario runs everywhere"]
     assert plain["status"] == "passed"
-    assert plain["links"] == [{"type": "requirement", "url": "REQUIREMENTS.md#REG-2", "name": "REG-2"}]
+    assert plain["links"] == [{"type": "requirement", "url": "requirements.html#REG-2", "name": "REG-2"}]
     assert labels(plain, "epic") == ["Registering the appliance"] and labels(plain, "story") == ["REG-2"]
     assert labels(plain, "feature") == ["Demo conformance"]
     assert {"registration", "gui"} <= set(labels(plain, "tag"))
