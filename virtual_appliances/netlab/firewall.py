@@ -74,6 +74,10 @@ class Firewall:
         if self.kernel is not None:
             self.kernel.remove()
 
+    def swallowing(self) -> bool:
+        """Whether an emulated black hole holds a connection now (a client waits on a dropped FQDN)."""
+        return any(self._swallowed.values())
+
     def rules(self) -> list[dict[str, Any]]:
         return [{"fqdn": f, "port": p, "action": str(a)} for (f, p), a in sorted(self._policy.items())]
 

@@ -126,7 +126,7 @@ class NetLab:
             self._firewall = Firewall(self._loop, alloc.addresses, alloc.https_port,
                                       self._sites.listeners, kernel)
             if self._with_proxy:
-                self._proxy = ConnectProxy(self._table, self._firewall, self._reqlog, self._clock)
+                self._proxy = ConnectProxy(self._table, self._firewall, self._reqlog)
                 await self._proxy.start()
             if self._namespaces:
                 await self._start_namespaces(names)
@@ -234,6 +234,13 @@ class NetLab:
     def appliance_https_port(self) -> int:
         return NAMESPACE_HTTPS_PORT if self._topology is not None else self.https_port
 
+    def stalled(self) -> bool:
+        """Whether a client waits on a dropped FQDN right now (an emulated black hole holds its
+        connection, or the proxy is timing out a connect behind a drop). A kernel drop is invisible here."""
+        if self._firewall is not None and self._firewall.swallowing():
+            return True
+        return self._proxy is not None and self._proxy.stalled > 0
+
     @property
     def proxy_url(self) -> str | None:
         return self._proxy.url if self._proxy is not None else None
@@ -305,10 +312,10 @@ class NetLab:
             self._redactor.add(auth.password)
         proxy.auth = auth
 
-    def set_proxy_connect_timeout(self, sim_seconds: float) -> None:
-        if sim_seconds <= 0:
+    def set_proxy_connect_timeout(self, seconds: float) -> None:
+        if seconds <= 0:
             raise ValueError("connect_timeout must be > 0")
-        self._proxy_or_fail().connect_sim_seconds = sim_seconds
+        self._proxy_or_fail().connect_timeout_s = seconds
 
     def state(self) -> dict[str, Any]:
         self._started()
@@ -344,7 +351,7 @@ class NetLab:
                 "url": proxy.url,
                 "deny": sorted(proxy.deny),
                 "auth": {"username": proxy.auth.username} if proxy.auth else None,
-                "connect_timeout": proxy.connect_sim_seconds,
+                "connect_timeout": proxy.connect_timeout_s,
             },
         }
 
