@@ -37,6 +37,7 @@ SERVER_LABEL = {server: f"{server} ({SSE_API_FQDN[region]})" for region, server 
 LEASE_WAIT_S = 900.0  # how long a scenario waits for an appliance (or the lab) other xdist workers hold
 LEASE_POLL_S = 0.02
 MAX_SHARED_WAIT_S = 5.0  # bound of one real wait standing in for a clock jump on a shared lab
+MAX_EVENTS_RUN = 20  # hold(): at most this many lab events are run through before the one look
 # Steps that change what every appliance of a shared lab sees: their scenarios lease the whole lab.
 LAB_WIDE_STEPS = re.compile(
     r"^(the firewall (drops|rejects|allows) https to|the lab proxy (denies|allows every)|the lab's dns does not "
@@ -391,42 +392,54 @@ class LabAccess:
         self.control("POST", "/_sim/clock", {"advance": float(sim_seconds)})
 
     # ---- polling ------------------------------------------------------------------------------------
+    def next_event(self) -> dict[str, Any] | None:
+        """On a simulator: run lab time to the next pending event of the leased appliance (of any owner if
+        none or several are leased). The lab answers once the work the event triggers is done, so the
+        next read shows it; ``fired`` is None when nothing is pending. None on real gear."""
+        if self.sim is None:
+            return None
+        owner = next(iter(self.leased)) if len(self.leased) == 1 else None
+        body: dict[str, Any] = {"advance_to_next": True}
+        if owner is not None:
+            body["owner"] = owner
+        return self.control("POST", "/_sim/clock", body)  # type: ignore[no-any-return]
+
     def poll(self, deadline: str, probe: Callable[[], T], done: Callable[[T], bool], what: str,
              sim_step: float = 60.0, settle: float = 0.0) -> T:
         """Call ``probe`` until ``done(result)``, within the testbed's ``deadline``.
 
         No fixed sleeps: each wait is the testbed's poll interval, bounded by the deadline. On a
-        simulator the lab clock is also moved ``sim_step`` simulated seconds per round, so a
-        documented "after a few minutes" passes in a few rounds instead of real minutes.
+        simulator each round first runs lab time to the appliance's next pending event (a documented
+        "after a few minutes" is one jump); only when nothing is pending in lab time (real work under
+        way) does a round wait the poll interval. ``sim_step`` and ``settle`` are kept for callers and
+        unused: the events, not fixed steps, say how far lab time moves.
         """
         seconds = self.deadlines.of(deadline)
         interval = max(0.01, self.deadlines.poll_interval)
         end = time.monotonic() + seconds
-        # "Navigate back to this page after some time": let ``settle`` simulated seconds pass first.
-        self.advance_clock(settle)
         last = probe()
         while not done(last):
             left = end - time.monotonic()
             if left <= 0:
                 raise TimedOut(what, seconds, last)
-            if not self.clock_shared:  # shared: the lab clock runs on its own while we poll
-                self.advance_clock(sim_step)
-            # With the clock moved, the simulated wait has happened; a short real pause lets the lab's
-            # own work (connector exchanges) progress without spinning.
-            pause = min(interval, 0.02) if self.sim is not None and sim_step else interval
-            threading.Event().wait(min(pause, left))  # bounded by the deadline, never a fixed sleep
+            jumped = self.next_event()
+            if not jumped or jumped.get("fired") is None:
+                threading.Event().wait(min(interval, left))  # bounded by the deadline, never a fixed sleep
             last = probe()
         return last
 
     def hold(self, deadline: str, probe: Callable[[], T], holds: Callable[[T], bool]) -> tuple[bool, T]:
         """Check that ``holds(probe())`` stays true for the whole deadline ("still does not ...").
 
-        On a simulator the clock is moved through the whole deadline (in simulated seconds) first, so
-        the check needs one look; elsewhere it polls until the deadline, failing at the first lapse.
+        On a simulator lab time runs through every pending event of the appliance first (whatever would
+        happen "after a few minutes" has happened), so the check needs one look; elsewhere it polls until
+        the deadline, failing at the first lapse.
         """
         seconds = self.deadlines.of(deadline)
         if self.sim is not None:
-            self.advance_clock(seconds * self.clock_speed)
+            for _ in range(MAX_EVENTS_RUN):
+                if (self.next_event() or {}).get("fired") is None:
+                    break
             last = probe()
             return holds(last), last
         end = time.monotonic() + seconds

@@ -193,7 +193,7 @@ class Lab:
     async def _start_control(self) -> None:
         app = web.Application(middlewares=[logging_middleware("control", self.reqlog)])
         app.add_routes([*lab_routes(self), web.post("/_sim/reset", self._reset), web.get("/_sim/log", self._log)])
-        app.add_subapp("/_sim/appliances", appliance_control_app(self.fleet, reset=self.reset_appliance))
+        app.add_subapp("/_sim/appliances", appliance_control_app(self.fleet, reset_hook=self.reset_appliance))
         app.add_subapp("/_sim/sse", self.sse.control_app())
         app.add_subapp("/_sim/ctr", self.ctr.control_app())
         app.add_subapp("/_sim/netlab", self.netlab.control_app())

@@ -29,8 +29,8 @@ log = logging.getLogger("virtual_appliances.control")
 ResetHook = Callable[[Appliance], Awaitable[dict[str, Any]]]
 
 
-def control_app(fleet: Fleet, reset: ResetHook | None = None) -> web.Application:
-    """``reset``: the lab's reset of one appliance with what it left in the cloud (else the model's own)."""
+def control_app(fleet: Fleet, reset_hook: ResetHook | None = None) -> web.Application:
+    """``reset_hook``: the lab's reset of one appliance with what it left in the cloud (else the model's own)."""
     app = web.Application()
     routes = web.RouteTableDef()
 
@@ -53,7 +53,7 @@ def control_app(fleet: Fleet, reset: ResetHook | None = None) -> web.Application
     @routes.post("/{name}/reset")
     async def reset(request: web.Request) -> web.Response:
         target = appliance(request)
-        cleaned = await reset(target) if reset is not None else (target.reset() or {})
+        cleaned = await reset_hook(target) if reset_hook is not None else (target.reset() or {})
         log.info("%s: reset to its first-boot state", target.spec.name)
         return web.json_response({**target.snapshot(), "cleaned": cleaned})
 
