@@ -426,9 +426,18 @@ async def run(options: LabOptions, testbed_out: Path) -> None:
         print("ctrlab lab stopped", flush=True)
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default, unless it has none worth showing (None, a flag's False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or action.default is False or action.default == argparse.SUPPRESS or action.required:
+            return action.help or ""
+        return super()._get_help_string(action) or ""
+
+
 def parse_args(argv: list[str] | None = None) -> tuple[LabOptions, Path]:
     parser = argparse.ArgumentParser(prog="ctrlab sim up", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--appliances", type=int, default=1, help="how many appliances (1-500)")
     parser.add_argument("--testbed-out", type=Path, required=True,
                         help="where to write the testbed YAML (its folder must exist)")
