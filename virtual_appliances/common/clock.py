@@ -146,8 +146,9 @@ class SimClock:
     async def advance_to_next(self, owner: str | None = None,
                               wait_s: float = JUMP_WAIT_S) -> tuple[Pending | None, bool]:
         """Jump to the next pending event of ``owner`` (any owner if None) and wait, at most ``wait_s``
-        real seconds, until the work it triggers is done. Returns the event (None if nothing is
-        pending) and whether its work finished in time."""
+        real seconds, until the work it triggers is done, and that of every other scheduled event the
+        jump made due (whatever is read next shows all of them). Returns the event (None if nothing is
+        pending) and whether the work finished in time."""
         events = self.pending(owner)
         if not events:
             return None, True
@@ -155,10 +156,12 @@ class SimClock:
         ahead = (event.at - self.now()).total_seconds()
         if ahead > 0:
             self.advance(ahead)
-        if event.finished is None:
-            return event, True
+        now = self.now()
+        due = [e.finished for e in self._scheduled.values() if e.at <= now and e.finished is not None]
+        if event.finished is not None:
+            due.append(event.finished)
         try:
-            await asyncio.wait_for(event.finished.wait(), timeout=wait_s)
+            await asyncio.wait_for(asyncio.gather(*(f.wait() for f in due)), timeout=wait_s)
         except TimeoutError:
             return event, False
         return event, True
