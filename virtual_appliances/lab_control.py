@@ -31,8 +31,8 @@ def routes(lab: Lab) -> list[web.RouteDef]:
         web.get("/_sim/clock", lambda request: _clock_state(lab)),
         web.post("/_sim/clock", lambda request: _clock(lab, request)),
         web.get("/_sim/faults", lambda request: _faults(lab)),
-        web.post("/_sim/faults/{name}", lambda request: _set_fault(lab, request)),
-        web.delete("/_sim/faults/{name}", lambda request: _clear_fault(lab, request)),
+        web.post("/_sim/faults/{name}", lambda request: _fault(lab, request)),
+        web.delete("/_sim/faults/{name}", lambda request: _fault(lab, request)),
         web.post("/_sim/shutdown", lambda request: _shutdown(lab)),
     ]
 
@@ -91,24 +91,18 @@ async def _fault_body(request: web.Request) -> dict[str, Any]:
     return await json_object(request) if request.can_read_body else {}
 
 
-async def _set_fault(lab: Lab, request: web.Request) -> web.Response:
+async def _fault(lab: Lab, request: web.Request) -> web.Response:
+    """POST sets the named fault, DELETE clears it; both answer with the faults now in force."""
     name = request.match_info["name"]
+    setting = request.method == "POST"
     try:
-        params = lab.faults.set(lab, name, await _fault_body(request))
+        body = await _fault_body(request)
+        result = ({"params": lab.faults.set(lab, name, body)} if setting
+                  else {"cleared": lab.faults.clear(lab, name, body)})
     except FaultError as exc:
         raise json_error(exc.status, str(exc)) from None
-    log.info("fault %s set %s", name, params)
-    return web.json_response({"name": name, "params": params, "active": lab.faults.public()})
-
-
-async def _clear_fault(lab: Lab, request: web.Request) -> web.Response:
-    name = request.match_info["name"]
-    try:
-        cleared = lab.faults.clear(lab, name, await _fault_body(request))
-    except FaultError as exc:
-        raise json_error(exc.status, str(exc)) from None
-    log.info("fault %s cleared (%d instance(s))", name, cleared)
-    return web.json_response({"name": name, "cleared": cleared, "active": lab.faults.public()})
+    log.info("fault %s %s: %s", name, "set" if setting else "cleared", result)
+    return web.json_response({"name": name, **result, "active": lab.faults.public()})
 
 
 async def _shutdown(lab: Lab) -> web.Response:

@@ -19,7 +19,7 @@ SSE_API = "api-sse.cisco.com"
 
 def test_docs_carry_the_catalogue_the_lab_serves() -> None:
     text = DOCS.read_text(encoding="utf-8")
-    assert markdown_table() in text, "docs/simulators.md: regenerate the fault table (python -m virtual_appliances.faults)"
+    assert markdown_table() in text, "docs/simulators.md: paste python -m virtual_appliances.faults"
     for fault in CATALOGUE:
         assert re.fullmatch(r"[A-Z]+-\d+", fault.requirement), fault.name
 
@@ -102,7 +102,7 @@ def test_an_appliance_reset_cancels_its_registration_in_flight(tmp_path: Path) -
         await control(lab, "POST", "/_sim/clock", {"advance_to_next": True, "owner": "esa1"})
         esa1.register(lab.sse.region_state("nam").generate_tokens(1, "1h", lab.clock.now()).tokens[0])
         status, answer = await control(lab, "POST", "/_sim/appliances/esa1/reset")
-        assert answer["cleaned"]["connector_jobs"] == 1
+        assert status == 200 and answer["cleaned"]["connector_jobs"] == 1
         clock = (await control(lab, "GET", "/_sim/clock"))[1]
         assert [e for e in clock["pending"] if e["owner"] == "esa1"] == []
 

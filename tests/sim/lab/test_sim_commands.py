@@ -126,7 +126,7 @@ def test_status_and_down_on_a_lab_that_is_gone(tmp_path: Path) -> None:
 def test_every_sim_help_has_a_description(command: list[str]) -> None:
     result = ctrlab(*command, "--help")
     assert result.returncode == 0, result.stderr
-    usage, _, rest = result.stdout.partition("\n\n")
+    _usage, _, rest = result.stdout.partition("\n\n")
     assert rest.strip() and not rest.startswith("positional arguments") and not rest.startswith("options")
     if command[-1] in ("down", "up"):
         assert "(default: " in result.stdout
