@@ -96,7 +96,7 @@ def status(args: argparse.Namespace) -> int:
     health = _call("health", control.health)
     appliances = _call("appliances", lambda: control.get("appliances"))
     clock = _call("clock", control.clock)
-    faults = _call("faults", lambda: control.get("faults"))
+    faults = _call("faults", control.faults)
     print(f"lab: up ({control.base}), version {health.get('version')}, {len(appliances)} appliance(s)")
     print(f"clock: {clock['now']} (speed {clock['speed']:g}), {len(clock['pending'])} pending event(s)")
     for event in clock["pending"]:
@@ -118,7 +118,7 @@ def _fault_text(fault: dict[str, Any]) -> str:
 def down(args: argparse.Namespace) -> int:
     control = _control(args.testbed)
     try:
-        control.post("shutdown")
+        control.shutdown()
     except LabUnreachable:
         print(f"the lab is already down ({control.base})")
         return 0
@@ -144,7 +144,7 @@ def down(args: argparse.Namespace) -> int:
 def reset(args: argparse.Namespace) -> int:
     control = _control(args.testbed)
     if args.appliance:
-        answer = _call(f"reset {args.appliance}", lambda: control.post(f"appliances/{args.appliance}/reset"))
+        answer = _call(f"reset {args.appliance}", lambda: control.reset_appliance(args.appliance))
         cleaned = answer.get("cleaned") or {}
         print(f"{args.appliance}: reset to its first-boot state; removed {cleaned.get('sse_devices', 0)} SSE "
               f"record(s), {cleaned.get('ctr_modules', 0)} Threat Response module(s), "
@@ -158,7 +158,7 @@ def reset(args: argparse.Namespace) -> int:
 def fault(args: argparse.Namespace) -> int:
     control = _control(args.testbed)
     if args.fault_command == "list":
-        data = _call("faults", lambda: control.get("faults"))
+        data = _call("faults", control.faults)
         for f in data["faults"]:
             params = ", ".join(f"{p['name']}" + ("" if p["required"] else f"={p['default']}") for p in f["params"])
             print(f"{f['name']:<30} {f['requirement']:<6} {f['description']} [{params or 'no parameters'}]")
@@ -167,10 +167,10 @@ def fault(args: argparse.Namespace) -> int:
         return 0
     params = _params(args.params)
     if args.fault_command == "set":
-        answer = _call(f"fault {args.name}", lambda: control.post(f"faults/{args.name}", params))
+        answer = _call(f"fault {args.name}", lambda: control.set_fault(args.name, **params))
         print(f"set: {_fault_text(answer)}")
     else:
-        answer = _call(f"fault {args.name}", lambda: control.request("DELETE", f"faults/{args.name}", json=params))
+        answer = _call(f"fault {args.name}", lambda: control.clear_fault(args.name, **params))
         print(f"cleared: {args.name} ({answer.get('cleared', 0)} instance(s) set through the catalogue)")
     return 0
 
