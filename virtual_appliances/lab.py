@@ -81,6 +81,7 @@ class LabOptions:
     https_port: int | None = None
     netns: bool = False  # namespace mode (root): the appliance reaches the cloud through namespaces
     integrated: bool = False  # every appliance enabled, registered and added as a Threat Response module
+    autojump: float = 0.0  # > 0: appliance events fire by themselves after this many idle real seconds
 
 
 @dataclass
@@ -137,6 +138,8 @@ class Lab:
         await self._start_control()
         if self.options.integrated:
             await self.integrate()
+        if self.options.autojump > 0:
+            self._autojump = asyncio.get_running_loop().create_task(self.clock.autojump(self.options.autojump))
 
     def plan(self) -> list[ApplianceSpec]:
         """The fleet: ``appliances`` of the main kind, then the extra SMAs and gateways."""
@@ -345,6 +348,8 @@ class Lab:
     # ---- stop ---------------------------------------------------------------------------------
     async def stop(self) -> None:
         try:
+            if getattr(self, "_autojump", None) is not None:
+                self._autojump.cancel()
             if hasattr(self, "connector"):  # start() may have failed before it existed
                 await self.connector.stop()
             for stop in self._stoppers:
@@ -453,6 +458,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[LabOptions, Path]:
     parser.add_argument("--integrated", action="store_true",
                         help="start every appliance enabled, registered (a real token, its own connector) and "
                              "added as a Threat Response module, with one test mail, so ctrlab doctor passes")
+    parser.add_argument("--autojump", type=float, default=0.0, metavar="S",
+                        help="let each appliance event (cloud ready, a registration's result) fire by itself after S "
+                             "idle real seconds, for clients that wait as on real gear (0: only the jumps asked for)")
     parser.add_argument("--dir", type=Path, default=None,
                         help="lab directory (CA bundle); default: a temporary folder removed when the lab stops")
     parser.add_argument("--https-port", type=int, default=None, help="port of the cloud sites (default 443)")
@@ -470,13 +478,15 @@ def parse_args(argv: list[str] | None = None) -> tuple[LabOptions, Path]:
         parser.error("--sma and --gateway must be between 0 and 100")
     if args.speed <= 0:
         parser.error("--speed must be > 0")
+    if args.autojump < 0:
+        parser.error("--autojump must be >= 0")
     if args.netns and not namespaces_available():
         parser.error("--netns needs root with the ip and nft commands (network namespaces and nftables)")
     options = LabOptions(appliances=args.appliances, kind=args.kind, sma=args.sma, gateway=args.gateway,
                          model=args.model,
                          version=args.asyncos_version, region=args.region, speed=args.speed,
                          directory=args.dir, https_port=args.https_port, netns=args.netns,
-                         integrated=args.integrated)
+                         integrated=args.integrated, autojump=args.autojump)
     return options, args.testbed_out
 
 

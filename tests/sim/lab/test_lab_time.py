@@ -7,6 +7,7 @@ the lab), not waits for a result.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -144,3 +145,19 @@ def _drop() -> object:
     from virtual_appliances.netlab.firewall import Action
 
     return Action.DROP
+
+
+def test_autojump_fires_appliance_events_by_themselves_but_never_expires_tokens(tmp_path: Path) -> None:
+    """``--autojump``: for clients that wait as on real gear (the keeper, doctor)."""
+    async def body(lab: Lab) -> None:
+        esa1 = lab.fleet["esa1"]
+        batch = lab.sse.region_state("nam").generate_tokens(1, "1h", lab.clock.now())
+        esa1.set_enabled(True)
+        esa1.commit("test")
+        end = time.monotonic() + 10
+        while esa1.state is not RegState.AWAITING_TOKEN:
+            assert time.monotonic() < end, "the cloud service never became ready by itself"
+            await asyncio.sleep(0.05)  # poll to the deadline: the lab's own task makes the jump
+        assert lab.clock.now() < batch.expires, "a cloud event (token expiry) is never auto-jumped"
+
+    run_lab(tmp_path, body, autojump=0.1)
