@@ -129,7 +129,7 @@ class Lab:
         self.connector = Connector(self.clock, CloudNetwork(
             resolver=self.netlab.appliance_resolver, ssl_context=self.ca.client_context(),
             https_port=self.netlab.appliance_https_port, api_host=HOST, netns=self.netlab.appliance_netns),
-            stalled=self.netlab.stalled)
+            dropped=self.netlab.dropped)
         host_key = asyncssh.generate_private_key("ssh-ed25519")
         gui_tls = self.ca.server_context(HOST, "localhost")
         await asyncio.gather(*(self._start_appliance(spec, host_key, gui_tls) for spec in self.plan()))

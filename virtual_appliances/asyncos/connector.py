@@ -6,7 +6,7 @@ est.sco.cisco.com, then calls the selected server's SSE device API (docs/simulat
 Lab time: a job is a pending event of its appliance, "the result shows" SETTLE_SIM_SECONDS after the
 request ("navigate back to this page after some time"). The exchange itself runs at once, with network
 time-outs in real seconds (never lab time: a loaded host cannot fire them). When the event comes and the
-exchange is still waiting on a dropped FQDN (the lab's stall probe), the appliance has given up: the
+exchange still runs while the lab's firewall drops an FQDN it needs, the appliance has given up: the
 registration fails, as on a real appliance behind such a firewall. An exchange that is merely slow is
 waited for, up to its real time-out, so a paused or loaded lab does not change the verdict.
 """
@@ -56,10 +56,10 @@ class CloudNetwork:
 
 class Connector:
     def __init__(self, clock: SimClock, network: CloudNetwork,
-                 stalled: Callable[[], bool] = lambda: False) -> None:
+                 dropped: Callable[[list[str]], bool] = lambda fqdns: False) -> None:
         self.clock = clock
         self.network = network
-        self.stalled = stalled  # whether a client waits on a dropped FQDN now (NetLab.stalled)
+        self.dropped = dropped  # whether the lab's firewall drops one of these FQDNs (NetLab.dropped)
         self._tasks: dict[asyncio.Task[None], str] = {}  # job -> appliance name
         self.api_ports: dict[str, int] = {}  # appliance name -> REST API port, for the callback URL
 
@@ -103,7 +103,9 @@ class Connector:
                 ok, device_id, failure = await exchange
             else:
                 await self.clock.wait(shown)
-                ok, device_id, failure = await self._outcome(exchange, (False, None, msg.REGISTRATION_FAILED_NETWORK))
+                fqdns = [EST_FQDN, region_by_server(params["server"]).sse_api]
+                ok, device_id, failure = await self._outcome(exchange, fqdns,
+                                                             (False, None, msg.REGISTRATION_FAILED_NETWORK))
             # The appliance forgets its registration whatever SSE said (SSE may keep a stale record).
             appliance.connector_result(action, ok or deregister, device_id=device_id, failure=failure)
         except asyncio.CancelledError:
@@ -147,11 +149,12 @@ class Connector:
             return False, None, msg.REGISTRATION_FAILED_NETWORK
         return True, None, ""
 
-    async def _outcome(self, exchange: asyncio.Task[T], given_up: T) -> T:
-        """The exchange's result once it ends; ``given_up`` if it still waits on a dropped FQDN. A slow
-        exchange is waited for (up to its own real time-out): load never changes an outcome."""
+    async def _outcome(self, exchange: asyncio.Task[T], fqdns: list[str], given_up: T) -> T:
+        """The exchange's result once it ends; ``given_up`` if it still runs while the firewall drops an
+        FQDN it needs (it waits in vain). A slow exchange is waited for (up to its own real time-out):
+        load never changes an outcome."""
         while not exchange.done():
-            if self.stalled():
+            if self.dropped(fqdns):
                 return given_up
             await asyncio.wait({exchange}, timeout=STALL_POLL_S)
         return exchange.result()

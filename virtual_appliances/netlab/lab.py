@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
@@ -234,12 +235,10 @@ class NetLab:
     def appliance_https_port(self) -> int:
         return NAMESPACE_HTTPS_PORT if self._topology is not None else self.https_port
 
-    def stalled(self) -> bool:
-        """Whether a client waits on a dropped FQDN right now (an emulated black hole holds its
-        connection, or the proxy is timing out a connect behind a drop). A kernel drop is invisible here."""
-        if self._firewall is not None and self._firewall.swallowing():
-            return True
-        return self._proxy is not None and self._proxy.stalled > 0
+    def dropped(self, fqdns: Iterable[str]) -> bool:
+        """Whether the firewall drops one of ``fqdns``: a client that needs them waits in vain (the
+        connector's give-up in lab time; true in emulated and kernel drop mode alike)."""
+        return self._firewall is not None and any(self._firewall.drops(normalize(f)) for f in fqdns)
 
     @property
     def proxy_url(self) -> str | None:
