@@ -243,8 +243,9 @@ class Lab:
             for module_id in stale:
                 del ctr.modules[module_id]
             modules += len(stale)
-        log.info("%s: reset (%d connector job(s), %d event(s), %d SSE record(s), %d module(s))",
-                 name, jobs, events, len(devices), modules)
+        if jobs or events or devices or modules:  # the plain reset is logged by the control plane already
+            log.info("%s: reset cancelled %d connector job(s), %d event(s); removed %d SSE record(s), "
+                     "%d module(s)", name, jobs, events, len(devices), modules)
         return {"connector_jobs": jobs, "events": events, "sse_devices": len(devices), "ctr_modules": modules}
 
     def _fleet_events(self, now: Any) -> list[tuple[str, str, Any]]:

@@ -69,7 +69,8 @@ async def _clock(lab: Lab, request: web.Request) -> web.Response:
     wait_s = _number(body, "wait_seconds") if "wait_seconds" in body else JUMP_WAIT_S
     event, settled = await lab.clock.advance_to_next(owner, min(wait_s, JUMP_WAIT_S))
     if event is not None:
-        log.info("clock: ran to %s (%s) for %s", event.at.isoformat(), event.what, event.owner)
+        # DEBUG: one line per jump would swamp the log (and a caller's unread pipe) on a long run.
+        log.debug("clock: ran to %s (%s) for %s", event.at.isoformat(), event.what, event.owner)
     return web.json_response({"fired": event.public() if event else None, "settled": settled,
                               **lab.clock.snapshot()})
 
