@@ -1,6 +1,7 @@
 """``ctrlab``: the command line (console script ``ctrlab = harness.cli:main``).
 
     ctrlab sim up [--appliances N] --testbed-out PATH [lab options]   the bundled lab, in the foreground
+    ctrlab sim status|down|reset|fault ... --testbed PATH             a running lab (harness/sim_cli.py)
     ctrlab testbed validate FILE...                                   check testbed files
     ctrlab testbed schema                                             the testbed's JSON schema
     ctrlab testbed trust PATH [--device NAME] [--yes]                 record the appliances' SSH host keys
@@ -23,6 +24,8 @@ from typing import Any
 
 from .doctor.cli import add_parser as add_doctor
 from .net.cli import add_parser as add_netcheck
+from .sim_cli import add_commands as add_sim_commands
+from .sim_cli import testbed_out_problem
 
 LAB_MODULE = "virtual_appliances.lab"
 
@@ -71,6 +74,10 @@ def _sim_up(args: argparse.Namespace) -> int:
     # exec, not a child process: the lab owns the terminal, Ctrl-C stops it, its exit status is ours.
     # The lab parses (and documents, with --help) its own options: --appliances, --testbed-out, ...
     argv = [sys.executable, "-m", LAB_MODULE, *args.lab_args]
+    problem = testbed_out_problem(args.lab_args)
+    if problem:  # one line now, rather than after the lab's imports (the lab checks it too)
+        print(f"ctrlab sim up: {problem}", file=sys.stderr)
+        return 2
     try:
         os.execv(sys.executable, argv)
     except OSError as exc:
@@ -80,13 +87,15 @@ def _sim_up(args: argparse.Namespace) -> int:
 
 
 def add_sim(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sim = subparsers.add_parser("sim", help="the bundled simulators")
+    sim = subparsers.add_parser("sim", help="the bundled simulators", description="Start, inspect, reset, fault "
+                                "and stop a lab of the bundled simulators (docs/simulators.md).")
     commands = sim.add_subparsers(dest="sim_command", required=True, metavar="COMMAND")
     # No options of its own (not even --help): everything goes to the lab, which documents its options.
     up = commands.add_parser("up", add_help=False, help="run the bundled lab in the foreground and write its testbed "
                              "(options: those of python -m virtual_appliances.lab, e.g. --appliances N --testbed-out "
                              "PATH; see ctrlab sim up --help)")
     up.set_defaults(func=_sim_up, passthrough=True)
+    add_sim_commands(commands)
 
 
 # ---- ctrlab testbed ... -------------------------------------------------------------------------------

@@ -79,7 +79,6 @@ class LabControl(Protocol):
 
     # ---- lab time ----------------------------------------------------------------------------------------
     def run_to_next_event(self, owner: str) -> ClockStep: ...
-    def advance(self, seconds: float) -> None: ...
 
 
 class SimLabControl:
@@ -172,10 +171,6 @@ class SimLabControl:
         if isinstance(fired, dict):
             fired = str(fired.get("what") or fired)
         return ClockStep(fired=str(fired) if fired else None, now=answer.get("now"))
-
-    def advance(self, seconds: float) -> None:
-        if seconds > 0:
-            self.plane.post("/_sim/clock", {"advance": float(seconds)})
 
 
 def manual(what: str) -> None:
@@ -272,9 +267,6 @@ class GearLabControl:
 
     def run_to_next_event(self, owner: str) -> ClockStep:
         return ClockStep(fired=None)  # real time: the caller polls
-
-    def advance(self, seconds: float) -> None:
-        return None  # real time passes by itself; the caller waits to its deadline
 
 
 def lab_control(plane: ControlPlane | None, deviations: Mapping[str, Any] | None,

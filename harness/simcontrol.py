@@ -61,6 +61,33 @@ class SimControl:
         body = {k: v for k, v in (("speed", speed), ("advance", advance)) if v is not None}
         return self.post("clock", body)  # type: ignore[no-any-return]
 
+    def advance_to_next(self, owner: str | None = None) -> dict[str, Any]:
+        """Run lab time to the next pending event of ``owner`` (an appliance name, ``sse:<region>``, ...;
+        any owner if None). The lab answers once the work the event triggers is done (``settled``);
+        ``fired`` is None when nothing is pending."""
+        body: dict[str, Any] = {"advance_to_next": True}
+        if owner is not None:
+            body["owner"] = owner
+        return self.post("clock", body)  # type: ignore[no-any-return]
+
+    def faults(self) -> dict[str, Any]:
+        """``{"faults": [the catalogue], "active": [{"name", "params"}]}`` (docs/simulators.md)."""
+        return self.get("faults")  # type: ignore[no-any-return]
+
+    def set_fault(self, name: str, **params: Any) -> dict[str, Any]:
+        return self.post(f"faults/{name}", params)  # type: ignore[no-any-return]
+
+    def clear_fault(self, name: str, **params: Any) -> dict[str, Any]:
+        return self.request("DELETE", f"faults/{name}", json=params)  # type: ignore[no-any-return]
+
+    def reset_appliance(self, name: str) -> dict[str, Any]:
+        """One appliance and what it left in the cloud back to a known state (not the whole lab)."""
+        return self.post(f"appliances/{name}/reset")  # type: ignore[no-any-return]
+
+    def shutdown(self) -> None:
+        """Ask the lab to stop; it answers first, then stops as on SIGTERM."""
+        self.post("shutdown")
+
     def log(self, since: int = 0, service: str | None = None) -> Any:
         params: dict[str, Any] = {"since": since}
         if service:

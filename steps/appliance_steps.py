@@ -114,7 +114,8 @@ def cli_does_not_ask(world: World) -> None:
 
 @then(lab_wide("after the cloud_ready deadline the appliance still does not ask for a registration token"))
 def still_no_token(world: World) -> None:
-    ok, state = world.lab.time.hold("cloud_ready", world.cloud_state, lambda s: not s.token_field)
+    ok, state = world.lab.time.hold("cloud_ready", world.cloud_state, lambda s: not s.token_field,
+                                    owner=world.device.name)
     world.check(ok, "the appliance does not ask for a registration token while the change is not committed",
                 state.describe(), "Network > Cloud Service Settings after the cloud_ready deadline")
 

@@ -92,7 +92,7 @@ class DoctorLab:
         sse = self.control("GET", "/sse")  # tenants, token batches (no values), devices
         for region in sse["regions"].values():
             for batch in region["token_batches"]:
-                # "expired" follows the simulated clock (a 1 h token lasts 6 s at speed 600); "expires" and
+                # "expired" follows the lab clock; "expires" and
                 # "used" stay: the doctor must neither generate, use nor expire a token.
                 batch.pop("expired", None)
         return {
@@ -157,7 +157,8 @@ class DoctorLab:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DoctorLab]:
     directory = tmp_path_factory.mktemp("doctor-lab")
-    with running_lab(directory, "--appliances", "1", "--sma", "1", "--gateway", "2") as data:
+    # The tests wait as on real gear: the lab's appliance events fire by themselves (lab time, 1x otherwise).
+    with running_lab(directory, "--appliances", "1", "--sma", "1", "--gateway", "2", "--autojump", "0.1") as data:
         lab = DoctorLab(data, directory / "testbed.yaml")
         try:
             yield lab

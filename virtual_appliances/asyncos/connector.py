@@ -1,10 +1,14 @@
 """The appliance's cloud connector: registration, deregistration and reregistration over HTTPS.
 
 It resolves the cloud FQDNs with the lab's resolver, enrolls a device certificate with EST at
-est.sco.cisco.com, then calls the selected server's SSE device API (docs/simulators.md). Each step has
-a deadline on the simulated clock, floored to a wall-clock minimum so a loaded machine does not turn
-a healthy handshake into a failure. A firewall that drops an FQDN therefore ends the registration in
-the failed state after that deadline, as on a real appliance.
+est.sco.cisco.com, then calls the selected server's SSE device API (docs/simulators.md).
+
+Lab time: a job is a pending event of its appliance, "the result shows" SETTLE_SIM_SECONDS after the
+request ("navigate back to this page after some time"). The exchange itself runs at once, with network
+time-outs in real seconds (never lab time: a loaded host cannot fire them). When the event comes and the
+exchange still runs while the lab's firewall drops an FQDN it needs, the appliance has given up: the
+registration fails, as on a real appliance behind such a firewall. An exchange that is merely slow is
+waited for, up to its real time-out, so a paused or loaded lab does not change the verdict.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ import asyncio
 import base64
 import logging
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from cryptography import x509
@@ -22,17 +27,20 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ..common.clock import SimClock
+from ..common.clock import Pending, SimClock
 from ..common.regions import EST_FQDN, region_by_server
 from ..netlab.client import lab_session
 from . import messages as msg
 from .model import CONNECTOR_VERSION, Appliance
 
 log = logging.getLogger("virtual_appliances.connector")
+T = TypeVar("T")
 
-STEP_SIM_SECONDS = 120.0  # how long the appliance waits for one cloud exchange
-STEP_MIN_REAL_SECONDS = 2.0
 SETTLE_SIM_SECONDS = 60.0  # "navigate back to this page after some time": in progress stays visible
+CONNECT_TIMEOUT_S = 10.0  # real seconds: TCP connect to a cloud FQDN (DNS has its own 5 s)
+EXCHANGE_TIMEOUT_S = 30.0  # real seconds: one job's whole exchange (EST and the SSE call)
+STALL_POLL_S = 0.05  # how often a due job re-checks a still-running exchange against the stall probe
+Outcome = tuple[bool, str | None, str]  # ok, device id, failure message
 
 
 @dataclass
@@ -47,16 +55,37 @@ class CloudNetwork:
 
 
 class Connector:
-    def __init__(self, clock: SimClock, network: CloudNetwork) -> None:
+    def __init__(self, clock: SimClock, network: CloudNetwork,
+                 dropped: Callable[[list[str]], bool] = lambda fqdns: False) -> None:
         self.clock = clock
         self.network = network
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.dropped = dropped  # whether the lab's firewall drops one of these FQDNs (NetLab.dropped)
+        self._tasks: dict[asyncio.Task[None], str] = {}  # job -> appliance name
         self.api_ports: dict[str, int] = {}  # appliance name -> REST API port, for the callback URL
 
     def __call__(self, appliance: Appliance, action: str, params: dict[str, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(self._run(appliance, action, params))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        name = appliance.spec.name
+        # The event is on the schedule before this returns: a jump right after the request sees it.
+        silent = action == "deregister" and bool(params.get("silent"))  # disabling: the appliance forgets at once
+        shown = None if silent else self.clock.schedule(name, f"{action}: the connector's result shows",
+                                                        SETTLE_SIM_SECONDS)
+        task = asyncio.get_running_loop().create_task(self._run(appliance, action, params, shown))
+        self._tasks[task] = name
+
+        def finished(t: asyncio.Task[None]) -> None:
+            self._tasks.pop(t, None)
+            if shown is not None:
+                self.clock.done(shown)  # also when cancelled before it ever ran
+
+        task.add_done_callback(finished)
+
+    async def cancel(self, name: str) -> int:
+        """Cancel the jobs of one appliance (its reset): their events leave the lab's schedule."""
+        mine = [t for t, owner in self._tasks.items() if owner == name]
+        for task in mine:
+            task.cancel()
+        await asyncio.gather(*mine, return_exceptions=True)
+        return len(mine)
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -64,21 +93,33 @@ class Connector:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # ---- jobs ---------------------------------------------------------------------------------
-    async def _run(self, appliance: Appliance, action: str, params: dict[str, Any]) -> None:
+    async def _run(self, appliance: Appliance, action: str, params: dict[str, Any], shown: Pending | None) -> None:
+        deregister = action == "deregister"
+        exchange: asyncio.Task[Outcome] = asyncio.create_task(
+            self._deregister_exchange(appliance, params) if deregister
+            else self._register_exchange(appliance, action, params))
         try:
-            if action == "deregister":
-                await self._deregister(appliance, params)
+            if shown is None:
+                ok, device_id, failure = await exchange
             else:
-                await self._register(appliance, action, params)
+                await self.clock.wait(shown)
+                fqdns = [EST_FQDN, region_by_server(params["server"]).sse_api]
+                ok, device_id, failure = await self._outcome(exchange, fqdns,
+                                                             (False, None, msg.REGISTRATION_FAILED_NETWORK))
+            # The appliance forgets its registration whatever SSE said (SSE may keep a stale record).
+            appliance.connector_result(action, ok or deregister, device_id=device_id, failure=failure)
         except asyncio.CancelledError:
             raise
         except Exception:  # a bug here must not kill the lab; the registration just fails
             log.exception("connector job %s failed for %s", action, appliance.spec.name)
             appliance.connector_result(action, False, failure=msg.REGISTRATION_FAILED_NETWORK)
+        finally:
+            exchange.cancel()
+            if shown is not None:
+                self.clock.done(shown)
 
-    async def _register(self, appliance: Appliance, action: str, params: dict[str, Any]) -> None:
+    async def _register_exchange(self, appliance: Appliance, action: str, params: dict[str, Any]) -> Outcome:
         region = region_by_server(params["server"])
-        ok, device_id, failure = False, None, msg.REGISTRATION_FAILED_NETWORK
         try:
             async with self._session(appliance) as session:
                 await self._enroll(session, appliance)
@@ -88,16 +129,14 @@ class Connector:
                 else:
                     body.update({k: params.get(k) for k in ("token", "device_id", "smart_account")})
                 status, reply = await self._post(session, region.sse_api, f"/connector/v1/{action}", body)
-            if status in (200, 201):
-                ok, device_id = True, reply.get("device_id")
-            else:
-                failure = msg.REGISTRATION_FAILED_TOKEN
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
             log.info("%s: %s to %s failed: %s", appliance.spec.name, action, region.sse_api, type(exc).__name__)
-        await self.clock.sleep(SETTLE_SIM_SECONDS)
-        appliance.connector_result(action, ok, device_id=device_id, failure=failure)
+            return False, None, msg.REGISTRATION_FAILED_NETWORK
+        if status in (200, 201):
+            return True, reply.get("device_id"), ""
+        return False, None, msg.REGISTRATION_FAILED_TOKEN
 
-    async def _deregister(self, appliance: Appliance, params: dict[str, Any]) -> None:
+    async def _deregister_exchange(self, appliance: Appliance, params: dict[str, Any]) -> Outcome:
         region = region_by_server(params["server"])
         try:
             async with self._session(appliance) as session:
@@ -107,17 +146,23 @@ class Connector:
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
             # The appliance forgets its registration either way; SSE keeps a stale record.
             log.info("%s: deregister from %s failed: %s", appliance.spec.name, region.sse_api, type(exc).__name__)
-        if not params.get("silent"):
-            await self.clock.sleep(SETTLE_SIM_SECONDS)
-        appliance.connector_result("deregister", True)
+            return False, None, msg.REGISTRATION_FAILED_NETWORK
+        return True, None, ""
+
+    async def _outcome(self, exchange: asyncio.Task[T], fqdns: list[str], given_up: T) -> T:
+        """The exchange's result once it ends; ``given_up`` if it still runs while the firewall drops an
+        FQDN it needs (it waits in vain). A slow exchange is waited for (up to its own real time-out):
+        load never changes an outcome."""
+        while not exchange.done():
+            if self.dropped(fqdns):
+                return given_up
+            await asyncio.wait({exchange}, timeout=STALL_POLL_S)
+        return exchange.result()
 
     # ---- protocol steps -----------------------------------------------------------------------
-    def _timeout(self) -> float:
-        return max(self.clock.real_seconds(STEP_SIM_SECONDS), STEP_MIN_REAL_SECONDS)
-
     def _session(self, appliance: Appliance) -> aiohttp.ClientSession:
-        return lab_session(self.network.resolver, self.network.ssl_context, timeout=self._timeout(),
-                           proxy=appliance.lab.proxy, netns=self.network.netns)
+        return lab_session(self.network.resolver, self.network.ssl_context, timeout=EXCHANGE_TIMEOUT_S,
+                           proxy=appliance.lab.proxy, netns=self.network.netns, connect_timeout=CONNECT_TIMEOUT_S)
 
     def _url(self, fqdn: str, path: str) -> str:
         port = self.network.https_port

@@ -8,6 +8,7 @@ documented procedures themselves are only reachable through SSH, HTTPS and SMTP.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -25,7 +26,11 @@ SPEC_FIELDS = {"version": (str,), "model": (str,), "gateway_variant": (str,)}
 log = logging.getLogger("virtual_appliances.control")
 
 
-def control_app(fleet: Fleet) -> web.Application:
+ResetHook = Callable[[Appliance], Awaitable[dict[str, Any]]]
+
+
+def control_app(fleet: Fleet, reset_hook: ResetHook | None = None) -> web.Application:
+    """``reset_hook``: the lab's reset of one appliance with what it left in the cloud (else the model's own)."""
     app = web.Application()
     routes = web.RouteTableDef()
 
@@ -48,9 +53,9 @@ def control_app(fleet: Fleet) -> web.Application:
     @routes.post("/{name}/reset")
     async def reset(request: web.Request) -> web.Response:
         target = appliance(request)
-        target.reset()
+        cleaned = await reset_hook(target) if reset_hook is not None else (target.reset() or {})
         log.info("%s: reset to its first-boot state", target.spec.name)
-        return web.json_response(target.snapshot())
+        return web.json_response({**target.snapshot(), "cleaned": cleaned})
 
     @routes.post("/{name}/faults")
     async def set_faults(request: web.Request) -> web.Response:

@@ -109,10 +109,12 @@ def _result(host: str, address: str, port: int) -> ResolveResult:
 
 
 def lab_session(resolver_addr: tuple[str, int], ssl_context: ssl.SSLContext, timeout: float,
-                proxy: str | None, netns: str | None = None) -> aiohttp.ClientSession:
+                proxy: str | None, netns: str | None = None,
+                connect_timeout: float | None = None) -> aiohttp.ClientSession:
     """A client session that resolves with the lab DNS, verifies with ``ssl_context``, and tunnels
     through ``proxy`` (``http://[user:password@]host:port``) when one is given.
 
+    ``timeout`` / ``connect_timeout``: real seconds for the whole request / its connection.
     ``netns``: the appliance namespace (namespace mode), where DNS queries and connections start.
     Call it from a coroutine (aiohttp binds the session to the running loop).
     """
@@ -127,7 +129,7 @@ def lab_session(resolver_addr: tuple[str, int], ssl_context: ssl.SSLContext, tim
     )
     return aiohttp.ClientSession(
         connector=connector,
-        timeout=aiohttp.ClientTimeout(total=timeout),
+        timeout=aiohttp.ClientTimeout(total=timeout, connect=connect_timeout),
         proxy=proxy,
         trust_env=False,  # never the machine's proxy settings or .netrc
     )

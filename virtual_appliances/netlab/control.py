@@ -6,7 +6,7 @@
 | ``POST /firewall`` | ``{"fqdn", "port": 443, "action": "allow"|"reject"|"drop"}`` |
 | ``POST /dns`` | ``{"fqdn", "answer": null (NXDOMAIN) | "127.x.y.z"}`` or ``{"fqdn", "restore": true}`` |
 | ``POST /intercept`` | ``{"fqdn", "enabled": bool}`` |
-| ``POST /proxy`` | ``{"deny": [fqdn...], "auth": {"username", "password"} | null, "connect_timeout": sim s}`` |
+| ``POST /proxy`` | ``{"deny": [fqdn...], "auth": {"username", "password"} | null, "connect_timeout": real s}`` |
 | ``POST /reset`` | firewall open, DNS normal, no interception, proxy open |
 
 Port 443 in a firewall rule means the lab's HTTPS port: without root the sites listen on a high port
@@ -91,7 +91,7 @@ def control_app(lab: NetLab) -> web.Application:
         timeout = body.get("connect_timeout")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)
                                     or timeout <= 0):
-            raise _bad("connect_timeout", "connect_timeout must be a positive number of simulated seconds")
+            raise _bad("connect_timeout", "connect_timeout must be a positive number of seconds")
         # Everything validated; the deny list goes first since it can still fail (unknown FQDN).
         if deny is not None:
             lab.set_proxy_deny(deny)

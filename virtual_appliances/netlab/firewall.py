@@ -74,6 +74,10 @@ class Firewall:
         if self.kernel is not None:
             self.kernel.remove()
 
+    def drops(self, fqdn: str) -> bool:
+        """Whether a rule drops traffic to ``fqdn`` (on any port): a client of it waits in vain."""
+        return any(action is Action.DROP for (name, _port), action in self._policy.items() if name == fqdn)
+
     def rules(self) -> list[dict[str, Any]]:
         return [{"fqdn": f, "port": p, "action": str(a)} for (f, p), a in sorted(self._policy.items())]
 

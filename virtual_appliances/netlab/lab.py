@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
@@ -126,7 +127,7 @@ class NetLab:
             self._firewall = Firewall(self._loop, alloc.addresses, alloc.https_port,
                                       self._sites.listeners, kernel)
             if self._with_proxy:
-                self._proxy = ConnectProxy(self._table, self._firewall, self._reqlog, self._clock)
+                self._proxy = ConnectProxy(self._table, self._firewall, self._reqlog)
                 await self._proxy.start()
             if self._namespaces:
                 await self._start_namespaces(names)
@@ -234,6 +235,11 @@ class NetLab:
     def appliance_https_port(self) -> int:
         return NAMESPACE_HTTPS_PORT if self._topology is not None else self.https_port
 
+    def dropped(self, fqdns: Iterable[str]) -> bool:
+        """Whether the firewall drops one of ``fqdns``: a client that needs them waits in vain (the
+        connector's give-up in lab time; true in emulated and kernel drop mode alike)."""
+        return self._firewall is not None and any(self._firewall.drops(normalize(f)) for f in fqdns)
+
     @property
     def proxy_url(self) -> str | None:
         return self._proxy.url if self._proxy is not None else None
@@ -305,10 +311,10 @@ class NetLab:
             self._redactor.add(auth.password)
         proxy.auth = auth
 
-    def set_proxy_connect_timeout(self, sim_seconds: float) -> None:
-        if sim_seconds <= 0:
+    def set_proxy_connect_timeout(self, seconds: float) -> None:
+        if seconds <= 0:
             raise ValueError("connect_timeout must be > 0")
-        self._proxy_or_fail().connect_sim_seconds = sim_seconds
+        self._proxy_or_fail().connect_timeout_s = seconds
 
     def state(self) -> dict[str, Any]:
         self._started()
@@ -344,7 +350,7 @@ class NetLab:
                 "url": proxy.url,
                 "deny": sorted(proxy.deny),
                 "auth": {"username": proxy.auth.username} if proxy.auth else None,
-                "connect_timeout": proxy.connect_sim_seconds,
+                "connect_timeout": proxy.connect_timeout_s,
             },
         }
 

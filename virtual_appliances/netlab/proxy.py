@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..common.clock import SimClock
 from ..common.reqlog import RequestLog
 from .addressing import is_ipv4, is_loopback, normalize
 from .dns import DnsTable
@@ -30,8 +29,8 @@ log = logging.getLogger("virtual_appliances.netlab")
 HEAD_LIMIT = 16 * 1024
 HEAD_TIMEOUT = 10.0  # seconds for a client to send its request head
 IDLE_TIMEOUT = 300.0  # seconds a tunnel may stay silent in both directions (a resource guard)
-CONNECT_SIM_SECONDS = 60.0  # how long the proxy tries to reach a target, on the lab clock
-CONNECT_MIN_REAL_SECONDS = 1.0  # floor, so a busy machine does not turn a slow connect into a 504
+# How long the proxy tries to reach a target: a network time-out, so real seconds, never lab time.
+CONNECT_TIMEOUT_S = 10.0
 CHUNK = 64 * 1024
 
 REASONS = {200: "Connection established", 400: "Bad Request", 403: "Forbidden",
@@ -66,17 +65,15 @@ class _Refusal(Exception):
 
 
 class ConnectProxy:
-    def __init__(self, table: DnsTable, firewall: Firewall, reqlog: RequestLog,
-                 clock: SimClock, host: str = "127.0.0.1") -> None:
+    def __init__(self, table: DnsTable, firewall: Firewall, reqlog: RequestLog, host: str = "127.0.0.1") -> None:
         self.host = host
         self.port = 0
         self.deny: set[str] = set()
         self.auth: ProxyAuth | None = None
-        self.connect_sim_seconds = CONNECT_SIM_SECONDS
+        self.connect_timeout_s = CONNECT_TIMEOUT_S
         self._table = table
         self._firewall = firewall
         self._reqlog = reqlog
-        self._clock = clock
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.Task[Any]] = set()
 
@@ -99,10 +96,7 @@ class ConnectProxy:
     def reset(self) -> None:
         self.deny = set()
         self.auth = None
-        self.connect_sim_seconds = CONNECT_SIM_SECONDS
-
-    def connect_timeout(self) -> float:
-        return max(self._clock.real_seconds(self.connect_sim_seconds), CONNECT_MIN_REAL_SECONDS)
+        self.connect_timeout_s = CONNECT_TIMEOUT_S
 
     # ---- one client -------------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -159,7 +153,7 @@ class ConnectProxy:
             raise _Refusal(502, f"cannot resolve {host}")
         if not is_loopback(address):
             raise _Refusal(403, f"{address} is outside the lab")
-        timeout = self.connect_timeout()
+        timeout = self.connect_timeout_s
         if fqdn is not None and self._firewall.kernel is None \
                 and self._firewall.action(fqdn, port) is Action.DROP:
             # The emulated black hole would complete the TCP handshake; a proxy behind a dropping

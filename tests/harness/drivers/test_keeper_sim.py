@@ -16,7 +16,8 @@ from tests.support.lab import running_lab
 
 @pytest.fixture(scope="module")
 def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with running_lab(tmp_path_factory.mktemp("keeper")) as tb:
+    # The keeper waits as on real gear: the lab's appliance events fire by themselves (lab time, 1x otherwise).
+    with running_lab(tmp_path_factory.mktemp("keeper"), "--autojump", "0.1") as tb:
         yield tb
 
 

@@ -47,7 +47,8 @@ def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     workdir = tmp_path_factory.mktemp("lab")
     out = workdir / "tb.yaml"
     log = (workdir / "lab.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "virtual_appliances.lab", "--appliances", "1",
+    # The drivers wait as on real gear: the lab's appliance events fire by themselves (lab time, 1x otherwise).
+    proc = subprocess.Popen([sys.executable, "-m", "virtual_appliances.lab", "--appliances", "1", "--autojump", "0.1",
                              "--testbed-out", str(out), "--dir", str(workdir / "state")],
                             stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[3])
     try:

@@ -75,7 +75,7 @@ def test_a_rejected_target_is_a_502(lab: Lab) -> None:
 def test_a_dropped_target_is_a_504_after_the_connect_timeout(request: pytest.FixtureRequest,
                                                              fixture: str) -> None:
     lab: Lab = request.getfixturevalue(fixture)
-    lab.post("/proxy", {"connect_timeout": 1})  # one simulated second: the real floor (1 s) applies
+    lab.post("/proxy", {"connect_timeout": 1})  # real seconds: a network time-out is never lab time
     lab.post("/firewall", {"fqdn": FQDN, "action": "drop"})
     started = time.monotonic()
     status, _ = proxy_connect(lab.proxy_url, f"{FQDN}:{lab.port}")
