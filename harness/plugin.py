@@ -103,7 +103,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         try:
             state.preloaded = load_testbed(options.testbed)
-            state.masker.add(*state.preloaded.secrets())
+            state.masker.add_testbed(state.preloaded)
             if options.region:
                 state.preloaded.with_region(options.region)
         except TestbedError as exc:
