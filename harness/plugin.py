@@ -79,6 +79,9 @@ def pytest_configure(config: pytest.Config) -> None:
     state.on_close(tags.accept_scheme_names())
     _default_alluredir(config, options)
     config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
+    from .report import step_params  # Allure step parameters: the step's own arguments, not fixtures
+
+    config.pluginmanager.register(step_params, "ctrlab-step-params")
     from .appliance import keeper
 
     config.pluginmanager.register(keeper, "ctrlab-settings-keepers")

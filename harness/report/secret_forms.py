@@ -24,26 +24,26 @@ from urllib.parse import quote, quote_plus, unquote
 MIN_SECRET_LEN = 4
 
 
-def py_escape(value: str, quote_char: str = "'") -> str:
-    """``value`` as it appears between the quotes of a Python repr that uses ``quote_char``."""
+def py_escape(value: str, quote_char: str = "'", ascii_only: bool = False) -> str:
+    """``value`` as it appears between the quotes of a Python repr that uses ``quote_char``
+    (of an ``ascii()`` with ``ascii_only``)."""
     out: list[str] = []
     for ch in value:
         if ch == "\\":
             out.append("\\\\")
         elif ch == quote_char:
             out.append("\\" + ch)
-        elif ch.isprintable():
+        elif ch.isprintable() and (ch.isascii() or not ascii_only):
             out.append(ch)
-        else:  # \n, \t, \x00, \u2028 ...: the escape repr uses for this character
-            out.append(repr(ch)[1:-1])
+        else:  # \n, \t, \x00, \u2028, \xe9 in ascii(): the escape repr uses for this character
+            out.append(ascii(ch)[1:-1])
     return "".join(out)
 
 
 def _repr_forms(value: str) -> set[str]:
-    ascii_value = value.encode("ascii", "backslashreplace").decode("ascii")  # what ascii() shows
     utf8 = value.encode("utf-8")
     bytes_single = repr(utf8 + b"'\"")[2:-4]  # both quotes present: repr picks ' and escapes it
-    return {py_escape(value, "'"), py_escape(value, '"'), py_escape(ascii_value, "'"), py_escape(ascii_value, '"'),
+    return {py_escape(value, "'"), py_escape(value, '"'), py_escape(value, "'", True), py_escape(value, '"', True),
             bytes_single, bytes_single.replace("\\'", "'").replace('"', '\\"')}
 
 
