@@ -217,7 +217,9 @@ class MaskingFilter(logging.Filter):
 
 
 def mask_record(record: logging.LogRecord, masker: Masker) -> logging.LogRecord:
-    if getattr(record, "_ctrlab_masked", False) or not len(masker):
+    # Marked per masker: a nested session's masker must still mask what the outer one already did.
+    masked_by: tuple[Masker, ...] = getattr(record, "_ctrlab_masked_by", ())
+    if any(m is masker for m in masked_by) or not len(masker):
         return record
     try:
         message = record.getMessage()
@@ -230,7 +232,7 @@ def mask_record(record: logging.LogRecord, masker: Masker) -> logging.LogRecord:
         record.exc_text = masker.mask(record.exc_text)
     if record.stack_info:
         record.stack_info = masker.mask(record.stack_info)
-    record._ctrlab_masked = True  # type: ignore[attr-defined]
+    record._ctrlab_masked_by = (*masked_by, masker)  # type: ignore[attr-defined]
     return record
 
 
