@@ -142,3 +142,17 @@ def test_a_transcript_renders_and_masks_only_when_read() -> None:
     transcript.add_secret("a-secret-learned-later")
     assert entry.response == f"page with {MASK}" and entry.response == f"page with {MASK}"
     assert rendered == ["page"]  # rendered once, when first read
+
+
+def test_a_quiet_recent_tier_is_folded_so_each_text_is_searched_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(matcher_module, "FOLD_AFTER_MIN", 5)
+    matcher = PatternMatcher()
+    matcher.add(f"settled-{i:04d}" for i in range(600))
+    matcher.spans("x")
+    matcher.add(["recent-0001"])
+    for _ in range(5):
+        assert matcher.spans("a recent-0001 b") == [(2, 13)]
+        assert matcher._recent.patterns == ("recent-0001",)  # searched 1..5 times since it changed
+    matcher.spans("x")
+    assert matcher._recent.automaton is None and "recent-0001" in matcher._settled.patterns
+    assert matcher.spans("a recent-0001 b settled-0599") == [(2, 13), (16, 29)]
