@@ -146,6 +146,7 @@ def test_a_transcript_renders_and_masks_only_when_read() -> None:
 
 def test_a_quiet_recent_tier_is_folded_so_each_text_is_searched_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(matcher_module, "FOLD_AFTER_MIN", 5)
+    monkeypatch.setattr(matcher_module, "FOLD_AFTER_SHARE", 1000)  # 600 settled: the minimum decides
     matcher = PatternMatcher()
     matcher.add(f"settled-{i:04d}" for i in range(600))
     matcher.spans("x")
