@@ -52,14 +52,17 @@ _EMPTY = _Tier((), None)
 
 
 class PatternMatcher:
-    """A growing set of literal patterns; :meth:`find` lists where any of them occurs. Thread-safe:
-    searches use an immutable snapshot and never wait for an addition."""
+    """A growing set of literal patterns; :meth:`find` lists where any of them occurs.
+
+    Thread-safe: once :meth:`add` has returned, every search in any thread finds the new patterns.
+    Searches read one immutable pair of tiers; one that finds additions not yet built waits for the
+    build (which holds the lock until the new pair is published).
+    """
 
     def __init__(self) -> None:
         self._known: set[str] = set()
         self._pending: list[str] = []
-        self._settled = _EMPTY
-        self._recent = _EMPTY
+        self._tiers_now: tuple[_Tier, _Tier] = (_EMPTY, _EMPTY)  # (settled, recent), replaced as a whole
         self._lock = threading.Lock()
         self._quiet_searches = 0  # searches since "recent" last changed
         self.builds = 0  # automata built so far (for tests and the benchmark)
@@ -70,6 +73,14 @@ class PatternMatcher:
     def __contains__(self, pattern: object) -> bool:
         return pattern in self._known
 
+    @property
+    def settled(self) -> tuple[str, ...]:
+        return self._tiers_now[0].patterns
+
+    @property
+    def recent(self) -> tuple[str, ...]:
+        return self._tiers_now[1].patterns
+
     def add(self, patterns: Iterable[str]) -> int:
         """Add patterns (empty ones and known ones are ignored); the number of new ones."""
         with self._lock:
@@ -79,26 +90,30 @@ class PatternMatcher:
             return len(new)
 
     def _tiers(self) -> tuple[_Tier, _Tier]:
-        if self._pending:  # read without the lock: a stale "empty" only defers the build to the next search
+        # ``_pending`` is read without the lock: it is emptied only after the tiers holding its
+        # patterns are published, so "empty" means the current tiers have every pattern added so far.
+        if self._pending:
             with self._lock:
                 if self._pending:
-                    recent = self._recent.patterns + tuple(self._pending)
+                    settled, recent = self._tiers_now
+                    grown = recent.patterns + tuple(self._pending)
+                    fold = len(grown) > max(RECENT_MIN, len(settled.patterns) // RECENT_SHARE)
+                    self._publish(grown, fold)
                     self._pending = []
-                    fold = len(recent) > max(RECENT_MIN, len(self._settled.patterns) // RECENT_SHARE)
-                    self._rebuild(recent, fold)
-        elif self._recent.automaton is not None:
+        elif self._tiers_now[1].automaton is not None:
             self._quiet_searches += 1  # unlocked: an approximate count is all it needs
-            if self._quiet_searches >= max(FOLD_AFTER_MIN, len(self._settled.patterns) // FOLD_AFTER_SHARE):
+            if self._quiet_searches >= max(FOLD_AFTER_MIN, len(self.settled) // FOLD_AFTER_SHARE):
                 with self._lock:
-                    if not self._pending and self._recent.automaton is not None:
-                        self._rebuild(self._recent.patterns, fold=True)
-        return self._settled, self._recent
+                    if not self._pending and self._tiers_now[1].automaton is not None:
+                        self._publish(self.recent, fold=True)
+        return self._tiers_now
 
-    def _rebuild(self, recent: tuple[str, ...], fold: bool) -> None:
+    def _publish(self, recent: tuple[str, ...], fold: bool) -> None:
+        settled = self._tiers_now[0]
         if fold:
-            self._settled, self._recent = _Tier.build(self._settled.patterns + recent), _EMPTY
+            self._tiers_now = (_Tier.build(settled.patterns + recent), _EMPTY)
         else:
-            self._recent = _Tier.build(recent)
+            self._tiers_now = (settled, _Tier.build(recent))
         self._quiet_searches = 0
         self.builds += 1
 

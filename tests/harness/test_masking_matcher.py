@@ -91,9 +91,8 @@ def test_recent_patterns_are_folded_into_the_settled_tier(monkeypatch: pytest.Mo
     for batch in range(40):
         matcher.add([f"b{batch:02d}-s{i}" for i in range(3)])
         matcher.spans("x")
-        settled, recent = matcher._tiers()
-        assert len(recent.patterns) <= max(4, len(settled.patterns) // matcher_module.RECENT_SHARE)
-    assert len(settled.patterns) + len(recent.patterns) == 120
+        assert len(matcher.recent) <= max(4, len(matcher.settled) // matcher_module.RECENT_SHARE)
+    assert len(matcher.settled) + len(matcher.recent) == 120
     text = " ".join(f"b{batch:02d}-s1" for batch in range(40))
     assert _masker_with(matcher).mask(text) == " ".join([MASK] * 40)
 
@@ -153,7 +152,7 @@ def test_a_quiet_recent_tier_is_folded_so_each_text_is_searched_once(monkeypatch
     matcher.add(["recent-0001"])
     for _ in range(5):
         assert matcher.spans("a recent-0001 b") == [(2, 13)]
-        assert matcher._recent.patterns == ("recent-0001",)  # searched 1..5 times since it changed
+        assert matcher.recent == ("recent-0001",)  # searched 1..5 times since it changed
     matcher.spans("x")
-    assert matcher._recent.automaton is None and "recent-0001" in matcher._settled.patterns
-    assert matcher.spans("a recent-0001 b settled-0599") == [(2, 13), (16, 29)]
+    assert matcher.recent == () and "recent-0001" in matcher.settled
+    assert matcher.spans("a recent-0001 b settled-0599") == [(2, 13), (16, 28)]
