@@ -54,6 +54,7 @@ class Masker:
         self._matcher = PatternMatcher()
         self._bytes: tuple[int, Any] | None = None  # (pattern count, automaton) for mask_bytes, built on use
         self._too_short: set[str] = set()
+        self._expanded: set[tuple[str | None, str]] = set()  # (user, value) pairs already registered
         self._lock = threading.Lock()
 
     # ---- collecting -----------------------------------------------------------------------------------
@@ -86,14 +87,16 @@ class Masker:
     def _register(self, expand: Callable[..., set[str]], pairs: Iterable[tuple[str | None, str | None]]) -> None:
         patterns: list[str] = []
         for username, value in pairs:
-            if not isinstance(value, str) or not value:
-                continue
+            if not isinstance(value, str) or not value or (username, value) in self._expanded:
+                continue  # drivers register the same token with every request that carries it
             if len(value) < MIN_SECRET_LEN:
                 self._warn_short(value)
                 continue
             found = expand(value) if username is None else expand(username, value)
             patterns += [p for p in found if len(p) >= MIN_SECRET_LEN]
-        self._matcher.add(patterns)
+            self._expanded.add((username, value))
+        if patterns:
+            self._matcher.add(patterns)
 
     def _warn_short(self, value: str) -> None:
         with self._lock:

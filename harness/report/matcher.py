@@ -36,6 +36,7 @@ FOLD_AFTER_MIN = 64
 FOLD_AFTER_SHARE = 16
 
 Span = tuple[int, int]
+_NFA = ahocorasick_rs.Implementation.ContiguousNFA
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,9 @@ class _Tier:
 
     @classmethod
     def build(cls, patterns: tuple[str, ...]) -> _Tier:
-        return cls(patterns, ahocorasick_rs.AhoCorasick(patterns) if patterns else None)
+        # A contiguous NFA: built ~5x faster than the DFA the library picks for small sets, and searched
+        # about as fast; a DFA of 10,000 secrets would take ~300 MB.
+        return cls(patterns, ahocorasick_rs.AhoCorasick(patterns, implementation=_NFA) if patterns else None)
 
 
 _EMPTY = _Tier((), None)

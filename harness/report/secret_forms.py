@@ -18,10 +18,13 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 import shlex
 from urllib.parse import quote, quote_plus, unquote
 
 MIN_SECRET_LEN = 4
+# Characters that repr, JSON, URL quoting (unreserved), shell quoting and HTML escaping all leave alone.
+_PLAIN = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 def py_escape(value: str, quote_char: str = "'", ascii_only: bool = False) -> str:
@@ -53,6 +56,8 @@ def _json_forms(value: str) -> set[str]:
 
 def forms(value: str) -> set[str]:
     """Every form of ``value`` worth masking (``value`` included); none shorter than the value."""
+    if _PLAIN.fullmatch(value):  # tokens, keys, JWTs: no escaping changes them
+        return {value}
     found = {value}
     escaped = _repr_forms(value) | _json_forms(value)
     found |= escaped
