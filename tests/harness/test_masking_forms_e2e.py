@@ -165,16 +165,22 @@ def _readable(path: Path) -> list[str]:
     return texts
 
 
-def test_every_form_of_every_password_is_masked_everywhere(pytester: pytest.Pytester,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def _run_failing_scenario(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                          *args: str) -> pytest.RunResult:
     for name, value in PASSWORDS.items():
         monkeypatch.setenv(name, value)
     make_project(pytester, FEATURE, STEPS)
     write_testbed(pytester.path / "tb.yaml", _testbed())
-    result = run(pytester, "--testbed", "tb.yaml", "--junitxml", "out/junit.xml", "-o", "junit_logging=all",
-                 "--alluredir", "out/allure", "-rA", "-vv", "-l", "--log-cli-level=INFO",
-                 "--log-file", "out/run.log", "--log-file-level=DEBUG")
+    result = run(pytester, "--testbed", "tb.yaml", *args)
     result.assert_outcomes(failed=1)
+    return result
+
+
+def test_every_form_of_every_password_is_masked_everywhere(pytester: pytest.Pytester,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _run_failing_scenario(pytester, monkeypatch, "--junitxml", "out/junit.xml", "-o", "junit_logging=all",
+                                   "--alluredir", "out/allure", "-rA", "-vv", "-l", "--log-cli-level=INFO",
+                                   "--log-file", "out/run.log", "--log-file-level=DEBUG")
     out = pytester.path / "out"
     files = sorted(p for p in out.rglob("*") if p.is_file())
     terminal = result.stdout.str() + "\n" + result.stderr.str()
@@ -201,12 +207,7 @@ def test_every_form_of_every_password_is_masked_everywhere(pytester: pytest.Pyte
 def test_steps_show_their_own_arguments_not_fixtures(pytester: pytest.Pytester,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """allure-pytest-bdd records step arguments as parameters: the fixture object must not be one."""
-    for name, value in PASSWORDS.items():
-        monkeypatch.setenv(name, value)
-    make_project(pytester, FEATURE, STEPS)
-    write_testbed(pytester.path / "tb.yaml", _testbed())
-    result = run(pytester, "--testbed", "tb.yaml", "--alluredir", "allure")
-    result.assert_outcomes(failed=1)
+    _run_failing_scenario(pytester, monkeypatch, "--alluredir", "allure")
     results = [json.loads(p.read_text()) for p in (pytester.path / "allure").glob("*-result.json")]
     steps = {s["name"]: s.get("parameters", []) for r in results for s in r.get("steps", [])}
     assert steps['When I log in to esa1 as "admin"'] == [{"name": "device", "value": "esa1"},
