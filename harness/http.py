@@ -31,6 +31,7 @@ Timeout = float | tuple[float, float]
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
 DEFAULT_CONNECT_RETRIES = 2
 USER_AGENT = "ctrlab-harness/0.1"
+MAX_KEPT_BODY = 512_000  # bytes of a response body a transcript keeps until it is read
 
 
 def origin(url: str) -> str:
@@ -92,7 +93,8 @@ class HttpSession(requests.Session):
             self.transcript.add_secret(*secret_values(response.headers, response.content,
                                                       response.headers.get("Content-Type", "")))
         # Rendered when the exchange is read (a report attaches it), not for every request.
-        body = response.content if response._content_consumed else b""  # never consume a stream here
+        # Kept raw (bounded: about what the 64,000 characters a transcript shows take as HTML).
+        body = response.content[:MAX_KEPT_BODY] if response._content_consumed else b""  # never consume a stream
         req_text = partial(render_request, request.method or "", request.url or "", request.headers, request.body)
         resp_text = partial(_render_response, response.status_code, response.reason, response.headers, body)
         self.transcript.record("http", self.what, origin(request.url or ""), req_text, resp_text, started,
