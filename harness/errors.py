@@ -76,3 +76,33 @@ class MailRefused(DriverError):
         self.code = code
         self.reply = reply
         super().__init__(f"{what} at {endpoint} refused the message: {code} {reply}")
+
+
+class HostKeyError(DriverError):
+    """The appliance's SSH host key could not be verified: a lab/testbed fault, never a conformance finding.
+    Nothing was sent to the peer (no password), because the key is checked before authentication."""
+
+    def __init__(self, device: str, endpoint: str, message: str) -> None:
+        self.device = device
+        self.endpoint = endpoint
+        super().__init__(message)
+
+
+class HostKeyUnknown(HostKeyError):
+    """The testbed records no host key for the device: the harness refuses to log in blind."""
+
+    def __init__(self, device: str, endpoint: str, testbed: str = "PATH") -> None:
+        super().__init__(device, endpoint, f"{device}: no SSH host key recorded for {endpoint} in the testbed: run "
+                                           f"`ctrlab testbed trust {testbed}` to check and record it")
+
+
+class HostKeyMismatch(HostKeyError):
+    """The device offered a host key other than the recorded one(s): a re-imaged appliance, or someone else."""
+
+    def __init__(self, device: str, endpoint: str, expected: list[str], offered: str) -> None:
+        self.expected = expected
+        self.offered = offered
+        super().__init__(device, endpoint, f"{device}: SSH host key mismatch at {endpoint}: expected "
+                                           f"{' or '.join(expected)}, offered {offered}; not logging in (if the "
+                                           "appliance was re-imaged, run `ctrlab testbed trust PATH --device "
+                                           f"{device}` after checking its console)")

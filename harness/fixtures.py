@@ -9,6 +9,8 @@ fixture            scope      what
 ``poll_until``     function   ``poll_until(probe, "registration", describe=...)``: waits to a deadline
 ``sim_control``    session    the simulators' control plane (``/_sim/...``); ``None`` on real gear
 ``masker``         session    register run-time secrets: ``masker.add(token)``
+``lab_access``     session    the steps' seam (:class:`harness.access.LabAccess`): drivers, leases, lab control
+                              and lab time, whatever the backend
 =================  =========  ========================================================================
 
 Plus an autouse guard that applies the tags' rules: ``@destructive`` (opt-in on real gear, settings
@@ -101,6 +103,21 @@ def sim_control(lab: Lab) -> Iterator[SimControl | None]:
         client.close()
 
 
+@pytest.fixture(scope="session")
+def lab_access(lab: Lab, sim_control: SimControl | None) -> Iterator[Any]:
+    """Drivers, leases, lab control and lab time for the step library, built from the testbed."""
+    import os
+
+    from .access import LabAccess
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:]  # which appliance an xdist worker tries first
+    access = LabAccess(lab, sim_control, lease_dir=lab.lease_dir, worker_index=int(worker) if worker.isdigit() else 0)
+    try:
+        yield access
+    finally:
+        access.close()
+
+
 @pytest.fixture(autouse=True)
 def _ctrlab_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     item = request.node
@@ -117,16 +134,24 @@ def _ctrlab_scenario_guard(request: pytest.FixtureRequest) -> Iterator[None]:
     keepers = _keepers(request, lab_)
     from .safety import NET
 
-    with NET.guard(keepers, context=f"scenario {item.nodeid}"):
+    def raise_on_failure() -> bool:
+        # Interrupted: the restore runs in pytest's session teardown, where an exception is a traceback;
+        # the unrestored appliances are listed at the end of the run instead (plugin terminal summary).
+        return getattr(request.session, "exitstatus", 0) != pytest.ExitCode.INTERRUPTED
+
+    with NET.guard(keepers, context=f"scenario {item.nodeid}", raise_on_failure=raise_on_failure):
         yield
 
 
 def _skip_if_not_applicable(item: pytest.Item, lab_: Lab, state: CtrlabSession) -> None:
-    real_gear = not lab_.is_simulator
-    if real_gear and item.get_closest_marker("destructive") and not state.options.allow_destructive:
+    destructive, manual = item.get_closest_marker("destructive"), item.get_closest_marker("manual")
+    # Asked of the devices themselves, not of the testbed's simulator block (harness/provenance.py).
+    real = _real_gear(lab_) if (destructive and not state.options.allow_destructive) or manual else {}
+    real_gear = bool(real)
+    if real_gear and destructive and not state.options.allow_destructive:
         pytest.skip("destructive scenario (it changes the appliance's cloud registration) on real gear: run with "
-                    "--allow-destructive to allow it (settings are recorded before and restored after)")
-    manual = item.get_closest_marker("manual")
+                    "--allow-destructive to allow it (settings are recorded before and restored after); "
+                    + "; ".join(f"{name}: {why}" for name, why in real.items()))
     if real_gear and manual is not None:
         pytest.skip(f"needs manual set-up on real gear: {manual.args[0] if manual.args else 'see the scenario'}")
     for mark in item.iter_markers("region"):
@@ -139,9 +164,15 @@ def _skip_if_not_applicable(item: pytest.Item, lab_: Lab, state: CtrlabSession) 
                 pytest.skip(f"the testbed has no {kind} device (the scenario is tagged @device:{kind})")
 
 
+def _real_gear(lab_: Lab) -> dict[str, str]:
+    from .provenance import real_or_unknown
+
+    return real_or_unknown(lab_)
+
+
 def _keepers(request: pytest.FixtureRequest, lab_: Lab) -> list[Any]:
     keepers = request.config.hook.pytest_ctrlab_settings_keepers(lab=lab_, item=request.node)
-    if keepers is None and not lab_.is_simulator:
+    if keepers is None and _real_gear(lab_):
         from .safety import SnapshotFailed
 
         raise SnapshotFailed("no driver provides a CloudSettingsKeeper (hook pytest_ctrlab_settings_keepers), so "

@@ -31,6 +31,9 @@ class Lab:
         self._lock = threading.RLock()
         # pytest-xdist: the directory of the per-appliance lease locks all workers share; None: one process.
         self.lease_dir: Path | None = None
+        from .trust import register
+
+        register(testbed)  # the SSH host keys drivers check for these devices (harness/trust.py)
 
     # ---- the testbed, as scenarios ask for it --------------------------------------------------------
     @property

@@ -21,15 +21,15 @@ from .session import SESSION_KEY, CtrlabSession, Options
 
 # Exceptions that mean "the lab or the testbed is at fault": reported in one line, not a traceback.
 _LAB_FAULTS = ("LabUnreachable", "DriverTimeout", "AuthenticationFailed", "TestbedError", "BackendError",
-               "SnapshotFailed", "RestoreFailed")
+               "SnapshotFailed", "RestoreFailed", "HostKeyError")
 _HINTS = {
     "LabUnreachable": "a lab fault, not a conformance finding: is the lab up, and does the testbed point at it?",
     "DriverTimeout": "a lab fault, not a conformance finding: the peer connected but did not answer in time",
     "AuthenticationFailed": "the testbed's credentials were refused: check the password (and its %ENV variable)",
+    "HostKeyError": "a lab/testbed fault, not a conformance finding: no password was sent (docs/security.md)",
 }
 STEP_KEY = pytest.StashKey[str]()
 LOG_MARK_KEY = pytest.StashKey[object]()  # the backend's log mark taken when a scenario starts
-_SHARED_TESTBED = pytest.StashKey[Path]()  # xdist controller: the testbed of the lab the workers share
 _CONFIGS: list[pytest.Config] = []  # the configured sessions, innermost last (pytester nests them)
 
 
@@ -51,6 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run @destructive scenarios on real gear (settings are recorded before, restored after)")
     group.addoption("--region", dest="ctrlab_region", choices=tags.REGIONS,
                     help="override the testbed's cloud.region")
+    group.addoption("--shard", dest="ctrlab_shard", metavar="I/N",
+                    help="run only the I-th of N shards of the selected scenarios (round-robin by node id; CI runners "
+                         "each run one shard against their own lab)")
     group.addoption("--sim-appliances", dest="ctrlab_sim_appliances", type=int, metavar="N",
                     help="ESAs in the bundled lab (backend sim; default 2; one SMA and one gateway are added)")
     group.addoption("--req-url-pattern", dest="ctrlab_req_url_pattern", metavar="PATTERN",
@@ -66,6 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line, text in tags.MARKERS.items():
         config.addinivalue_line("markers", f"{line}: {text}")
+    _register_area_markers(config)
     options = Options.from_config(config)
     state = CtrlabSession(config, options)
     config.stash[SESSION_KEY] = state
@@ -79,6 +83,9 @@ def pytest_configure(config: pytest.Config) -> None:
     state.on_close(tags.accept_scheme_names())
     _default_alluredir(config, options)
     config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
+    from . import sharding
+
+    config.pluginmanager.register(sharding, "ctrlab-sharding")
     from .report import step_params  # Allure step parameters: the step's own arguments, not fixtures
 
     config.pluginmanager.register(step_params, "ctrlab-step-params")
@@ -119,28 +126,19 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
 
 
 def _share_with_workers(config: pytest.Config, state: CtrlabSession) -> None:
-    """pytest-xdist: one lab and one lease directory for the whole run, owned by the controller.
+    """pytest-xdist: a lease directory for the whole run, owned by the controller (it outlives every worker).
 
-    Why the controller: it outlives every worker, so no worker has to wait for the others before
-    stopping the lab, and no reference count can go stale when a worker crashes. The lab starts here
-    only for feature runs on the sim backend (``pytest tests -n 2`` never starts one).
+    With the sim backend each worker provisions a lab of its own (its own appliances, SSE and Threat Response:
+    nothing to lock, no lab-wide step stalls the others); on a lab the workers share (``--testbed``) they lease
+    its appliances through lock files in this directory.
     """
     import shutil
     import tempfile
-
-    from .backends import BackendError
 
     shared = Path(tempfile.mkdtemp(prefix="ctrlab-xdist-"))
     (shared / "leases").mkdir()
     state.shared_dir = shared
     state.on_close(lambda: shutil.rmtree(shared, ignore_errors=True))
-    if state.options.backend != "sim" or not _runs_features(config) or config.option.collectonly:
-        return
-    try:
-        config.stash[_SHARED_TESTBED] = state.provision_for_workers()
-    except BackendError as exc:
-        state.provision_error = str(exc)
-        _abort(state, f"ctrlab: cannot provision the lab (sim, shared by the xdist workers): {exc}")
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: only called when pytest-xdist runs workers
@@ -149,9 +147,6 @@ def pytest_configure_node(node: Any) -> None:
     if state is None or state.shared_dir is None:
         return
     node.workerinput["ctrlab_shared_dir"] = str(state.shared_dir)
-    testbed = node.config.stash.get(_SHARED_TESTBED, None)
-    if testbed is not None:
-        node.workerinput["ctrlab_shared_testbed"] = str(testbed)
 
 
 def _fixtures_module() -> Any:
@@ -205,11 +200,10 @@ def _write_report_files(config: pytest.Config, only_if_exists: bool = False) -> 
     state = config.stash.get(SESSION_KEY, None)
     if results is None or state is None or (only_if_exists and not results.is_dir()):
         return
-    # With xdist on real gear each worker provisions (reads) the lab and writes what it ran against; on
-    # the simulators the controller runs the one shared lab and writes both files itself.
+    # With xdist each worker provisions (or reads) its lab and writes what it ran against.
     is_worker = hasattr(config, "workerinput")
-    if is_worker and (state.provisioned is None or state.shared_lab):
-        return  # a worker on the controller's shared lab: the controller writes, once, for the whole run
+    if is_worker and state.provisioned is None:
+        return
     write_categories(results)
     env_file = results / "environment.properties"
     if is_worker or state.provisioned is not None or state.provision_error or not env_file.exists():
@@ -274,6 +268,14 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state = config.stash.get(SESSION_KEY, None)
     if state is None:
         return
+    from .safety import NET
+
+    unrestored = NET.take_unrestored()
+    if unrestored:
+        terminalreporter.section("ctrlab: appliances NOT restored (restore by hand before the next run)", sep="-",
+                                 red=True)
+        for line in unrestored:
+            terminalreporter.line(state.masker.mask(line))
     if state.lab_faults:
         terminalreporter.section("ctrlab: lab faults (not conformance findings)", sep="-", yellow=True)
         for line in sorted(set(state.lab_faults))[:20]:
@@ -301,6 +303,17 @@ def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool:
     for mark in marks:
         mark(function)
     return True
+
+
+def _register_area_markers(config: pytest.Config) -> None:
+    """The area tags the feature files use, so ``pytest --markers`` lists them (and ``-m`` needs no collection)."""
+    try:
+        base = str(config.getini("bdd_features_base_dir") or "features")
+    except ValueError:  # pytest-bdd's ini is not registered
+        base = "features"
+    for name, files in tags.area_tags(config.rootpath / base).items():
+        if not _is_registered(config, name):
+            config.addinivalue_line("markers", f"{name}: Gherkin area tag @{name} ({', '.join(files)})")
 
 
 def _is_registered(config: pytest.Config, name: str) -> bool:
@@ -407,6 +420,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         from .report.unstarted import report_unstarted_scenario
 
         report_unstarted_scenario(item, report, call.excinfo)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, Any, None]:
+    """A Ctrl-C inside a scenario (or its restore) still leaves its Allure result (broken, "interrupted")."""
+    outcome = yield
+    excinfo = outcome.excinfo
+    if excinfo is not None and issubclass(excinfo[0], KeyboardInterrupt) and SESSION_KEY in item.config.stash:
+        from .report.interrupted import report_interrupted
+
+        report_interrupted(item)
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)

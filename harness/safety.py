@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -52,63 +53,100 @@ class _Pending:
     context: str
 
 
+def describe(keeper: CloudSettingsKeeper, snapshot: object) -> str:
+    """What the appliance must be put back to, in words a lab engineer can act on."""
+    how = getattr(keeper, "describe", None)
+    try:
+        return str(how(snapshot)) if callable(how) else repr(snapshot)
+    except Exception:
+        return repr(snapshot)
+
+
+def _one_line(exc: BaseException) -> str:
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first[:300]}"
+
+
 @dataclass
 class SafetyNet:
-    """Pending restores of this process, restored in order by :meth:`guard` or, failing that, at exit."""
+    """Pending restores of this process, restored in order by :meth:`guard` or, failing that, at exit.
+
+    A restore is tried once: a failed one is not retried at exit (against a dead lab that only multiplies
+    the noise); it is listed in :attr:`unrestored`, one line per appliance naming what to put back by hand.
+    """
 
     pending: list[_Pending] = field(default_factory=list)
+    unrestored: list[str] = field(default_factory=list)  # one line per appliance, for the end of the run
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _atexit: bool = False
 
     @contextlib.contextmanager
-    def guard(self, keepers: Sequence[CloudSettingsKeeper], context: str) -> Iterator[None]:
-        """Snapshot every keeper's appliance, run the body, restore them all (also on failure/interrupt)."""
+    def guard(self, keepers: Sequence[CloudSettingsKeeper], context: str,
+              raise_on_failure: Callable[[], bool] = lambda: True) -> Iterator[None]:
+        """Snapshot every keeper's appliance, run the body, restore them all (also on failure/interrupt).
+
+        ``raise_on_failure()`` says, once the body is over, whether a failed restore raises RestoreFailed
+        (a teardown error) or is only listed in :attr:`unrestored` (the run was interrupted: an exception
+        now would become a traceback in pytest's session teardown)."""
         taken: list[_Pending] = []
         for keeper in keepers:
             try:
                 taken.append(_Pending(keeper, keeper.snapshot(), context))
             except Exception as exc:
-                raise SnapshotFailed(f"could not record {keeper.name}'s cloud settings before {context}; the "
-                                     f"scenario was not run (nothing was changed): {exc}") from exc
+                raise SnapshotFailed(f"could not record {keeper.name}'s settings (cloud settings, remediation "
+                                     f"profile, modules) before {context}; the scenario was not run (nothing was "
+                                     f"changed): {exc}") from exc
         with self._lock:
             self.pending.extend(taken)
             self._register_atexit()
         try:
             yield
         finally:
-            self._restore(taken)
+            failures = self._restore(taken)
+            if failures and raise_on_failure():
+                raise RestoreFailed(f"could not restore the settings after {context}; restore by hand before the "
+                                    "next run:\n  " + "\n  ".join(failures))
 
     def _register_atexit(self) -> None:
         if not self._atexit:
             atexit.register(self.restore_pending)
             self._atexit = True
 
-    def _restore(self, entries: Sequence[_Pending]) -> None:
+    def _restore(self, entries: Sequence[_Pending]) -> list[str]:
+        """Restore each entry once; the lines of those that failed (also kept in :attr:`unrestored`)."""
         failures: list[str] = []
         with deferred_signals():  # a second Ctrl-C must not cut a restore in half
             for entry in reversed(entries):
                 try:
                     entry.keeper.restore(entry.snapshot)
                 except BaseException as exc:
-                    failures.append(f"{entry.keeper.name}: {type(exc).__name__}: {exc} (recorded settings: "
-                                    f"{entry.snapshot!r})")
-                    log.error("restore of %s after %s failed", entry.keeper.name, entry.context, exc_info=True)
-                else:
-                    with self._lock:
-                        if entry in self.pending:
-                            self.pending.remove(entry)
-        if failures:
-            raise RestoreFailed(f"could not restore the cloud settings after {entries[0].context}; restore by hand "
-                                "before the next run:\n  " + "\n  ".join(failures))
+                    line = (f"{entry.keeper.name} NOT restored after {entry.context} ({_one_line(exc)}): restore by "
+                            f"hand: {describe(entry.keeper, entry.snapshot)}")
+                    failures.append(line)
+                    log.error("%s", line)  # one line: no traceback, whatever the driver raised
+                with self._lock:  # tried once: a dead lab is not asked again at exit
+                    if entry in self.pending:
+                        self.pending.remove(entry)
+        with self._lock:
+            self.unrestored.extend(failures)
+        return failures
 
     def restore_pending(self) -> None:
-        """Last resort (``atexit``): restore whatever a killed scenario left pending."""
+        """Last resort (``atexit``): restore whatever a killed scenario left pending, then name, one line
+        per appliance, what is still not restored."""
         with self._lock:
             entries = list(self.pending)
         if entries:
             log.warning("restoring %d appliance(s) left pending by an interrupted run", len(entries))
-            with contextlib.suppress(RestoreFailed):
-                self._restore(entries)
+            failures = self._restore(entries)
+            for line in failures:
+                print(f"ctrlab: {line}", file=sys.__stderr__, flush=True)
+
+    def take_unrestored(self) -> list[str]:
+        """The unrestored lines not shown yet (the end-of-run summary shows each once)."""
+        with self._lock:
+            lines, self.unrestored = self.unrestored, []
+        return lines
 
 
 NET = SafetyNet()

@@ -71,7 +71,6 @@ class CtrlabSession:
         # pytest-xdist: a directory all processes of the run share (the lease lock files); set on the
         # controller by the plugin and handed to the workers through ``workerinput``.
         self.shared_dir: Path | None = None
-        self.shared_lab = False  # a worker attached to the lab the controller runs (it reports nothing of it)
 
     def on_close(self, undo: Callable[[], object]) -> None:
         self.exit_stack.callback(undo)
@@ -88,40 +87,9 @@ class CtrlabSession:
         worker = workerinput.get("workerid")
         if workerinput.get("ctrlab_shared_dir"):
             self.shared_dir = Path(workerinput["ctrlab_shared_dir"])
-        shared_testbed = workerinput.get("ctrlab_shared_testbed")
-        if shared_testbed and self.options.backend == "sim":
-            # xdist: the controller runs the one lab of the run (and writes its log); workers attach to it.
-            from .backends.sim import SharedSimBackend
-
-            self.shared_lab = True
-            return SharedSimBackend(BackendOptions(appliances=self.options.sim_appliances,
-                                                   reports_dir=self.options.reports_dir), Path(shared_testbed))
         return cls(BackendOptions(testbed_path=self.options.testbed, appliances=self.options.sim_appliances,
                                   reports_dir=self.options.reports_dir, project_root=self.options.rootpath,
                                   log_name=f"sim-lab-{worker}.log" if worker else "sim-lab.log"))
-
-    def provision_for_workers(self) -> Path:
-        """xdist controller: start the run's one lab now, so every worker attaches to it; its testbed path.
-
-        The controller outlives every worker, so it owns the lab process (and stops it at unconfigure):
-        no reference counting between workers, and a killed run still takes the lab down with it.
-        """
-        from .backends import BackendError
-
-        if self.backend is None:
-            self.backend = self.make_backend()
-        testbed = self.backend.provision()
-        path = getattr(self.backend, "testbed_path", None)
-        if path is None:
-            self.backend.teardown()
-            raise BackendError(f"backend {self.options.backend} cannot share its lab with xdist workers")
-        self.on_close(self.backend.teardown)
-        self.masker.add_testbed(testbed)
-        if self.options.region and self.options.region != testbed.region:
-            testbed = testbed.with_region(self.options.region)
-        self.provisioned = testbed
-        self.backend_description = f"{self.backend.describe()}, shared by the xdist workers"
-        return Path(path)
 
     def provision(self) -> Lab:
         """Provision once per session; raises ``BackendError`` / ``TestbedError`` with a clear message."""
@@ -136,7 +104,9 @@ class CtrlabSession:
         if self.options.region and self.options.region != testbed.region:
             testbed = testbed.with_region(self.options.region)
         self.lab = Lab(testbed, self.options.backend, self.masker)
-        if self.shared_dir is not None:  # xdist: leases on the shared lab's appliances are taken there
+        if self.shared_dir is not None and self.options.backend != "sim":
+            # xdist on a lab the workers share (real gear, a lab from `ctrlab sim up`): appliances are leased across
+            # workers there. With the sim backend every worker runs a lab of its own and shares nothing.
             self.lab.lease_dir = self.shared_dir / "leases"
         self.provisioned, self.backend_description = testbed, self.backend.describe()
         self.config.hook.pytest_ctrlab_lab_ready(lab=self.lab)

@@ -15,10 +15,6 @@ from dataclasses import dataclass, field
 
 from pytest_bdd.steps import step_function_context_registry
 
-DEFAULT_MODULES = (
-    "steps.appliance_steps", "steps.cli_steps", "steps.gui_steps", "steps.sse_steps", "steps.ctr_steps",
-    "steps.mail_steps", "steps.network_steps", "steps.lab_steps", "steps.ribbon_steps",
-)
 _QUOTED = re.compile(r"""\(\?P<(\w+)>"\[\^"\]\*"\|'\[\^'\]\*'\)""")
 _CHOICE = re.compile(r"\(\?P<(\w+)>([^()]*)\)")
 _GROUP_NAMES = re.compile(r"\(\?P<(\w+)>")
@@ -49,8 +45,15 @@ def readable(pattern: str) -> str:
     return text
 
 
-def list_steps(modules: tuple[str, ...] | list[str] = DEFAULT_MODULES) -> list[StepInfo]:
-    """Every step the given modules define, in module order, then by keyword and pattern."""
+def step_modules() -> tuple[str, ...]:
+    """The step library's modules, from its one list (``steps.STEP_MODULES``)."""
+    return tuple(importlib.import_module("steps").STEP_MODULES)
+
+
+def list_steps(modules: tuple[str, ...] | list[str] | None = None) -> list[StepInfo]:
+    """Every step the given modules (default: the step library's) define, in module order, then by keyword and
+    pattern."""
+    modules = step_modules() if modules is None else modules
     for name in modules:
         importlib.import_module(name)
     found: list[StepInfo] = []

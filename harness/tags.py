@@ -27,11 +27,12 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-REGIONS = ("nam", "eu", "apjc")
-KINDS = ("esa", "sma", "gateway")
+from .facts import KINDS, REGIONS
+
 SCHEMES = ("req", "region", "device", "manual", "epic", "story")
 FLAGS = ("gui", "cli", "destructive")
 REQ_ID = re.compile(r"[A-Z]{2,4}-\d+")
@@ -95,6 +96,30 @@ def marks_for_tag(tag: str, register: Callable[[str], None] = lambda name: None)
         raise TagError(f"unknown tag @{name}: did you mean @{close[0]}?")
     register(name)  # an area tag (@registration): registered, so --strict-markers and -m accept it
     return [getattr(pytest.mark, name)]
+
+
+def area_tags(features: Path) -> dict[str, list[str]]:
+    """The area tags (``@registration``) the feature files under ``features`` use -> the files using them.
+
+    Registered at configure time, so ``pytest --markers`` lists them and ``-m registration`` works
+    before collection; tags that are schemes, flags or likely typos are left to :func:`marks_for_tag`.
+    """
+    found: dict[str, list[str]] = {}
+    for path in sorted(features.rglob("*.feature")) if features.is_dir() else []:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            text = line.split("#", 1)[0].strip()
+            if not text.startswith("@"):
+                continue
+            for tag in text.split():
+                name = tag.lstrip("@")
+                if not tag.startswith("@") or ":" in name or name in FLAGS or name in SCHEMES:
+                    continue
+                if difflib.get_close_matches(name, [*FLAGS, *SCHEMES], n=1, cutoff=0.8):
+                    continue  # a typo: the collection reports it
+                files = found.setdefault(name, [])
+                if path.name not in files:
+                    files.append(path.name)
+    return found
 
 
 def is_scheme_name(name: str) -> bool:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pytest_bdd import given, step, then
 
-from .lab import REGION_OF_SERVER, SERVER_LABEL
+from harness.facts import REGION_OF_SERVER, SERVER_LABEL
+
 from .placeholders import search
-from .text import DEADLINE, INTERFACE, REGION, sentence, unq
+from .text import DEADLINE, INTERFACE, REGION, lab_wide, sentence
 from .world import World
 
 REGISTERED_TEXT = "The <product> is successfully registered with the Cisco Threat Response portal."
@@ -27,7 +28,7 @@ def waiting_for_token(world: World) -> None:
 
 @given(sentence(r"the appliance is waiting for a registration token on server {server}"))
 def waiting_for_token_on(world: World, server: str) -> None:
-    world.waiting_for_token(unq(server))
+    world.waiting_for_token(server)
 
 
 @given("the appliance is registered with Threat Response")
@@ -37,13 +38,13 @@ def registered(world: World) -> None:
 
 @given(sentence(r"the appliance is registered with Threat Response on server {server}"))
 def registered_on(world: World, server: str) -> None:
-    world.registered(unq(server))
+    world.registered(server)
 
 
 # ---- the procedures, by interface -------------------------------------------------------------------
 @step(sentence(rf"I enable Threat Response with server {{server}} through the {INTERFACE}"))
 def enable_through(world: World, server: str, interface: str) -> None:
-    world.enable(unq(server), interface)
+    world.enable(server, interface)
 
 
 @step(sentence(rf"I register the appliance with the token through the {INTERFACE}"))
@@ -58,7 +59,7 @@ def register_with_new_token(world: World, region: str, interface: str) -> None:
 
 @step(sentence(rf"I register the appliance with token <n:\d+> of the batch through the {INTERFACE}"))
 def register_with_batch_token(world: World, n: str, interface: str) -> None:
-    batch = world.token_batch.tokens if world.token_batch is not None else world.tokens
+    batch = world.seen.sse.token_batch.tokens if world.seen.sse.token_batch is not None else world.seen.sse.tokens
     world.remember_token(batch[int(n) - 1])
     world.register(world.token, interface)
 
@@ -70,7 +71,7 @@ def deregister_through(world: World, interface: str) -> None:
 
 @step(sentence(rf"I switch the Threat Response server to {{server}} through the {INTERFACE}"))
 def switch_server(world: World, server: str, interface: str) -> None:
-    world.switch_server(unq(server), interface)
+    world.switch_server(server, interface)
 
 
 @step("I reregister the appliance through the CLI")
@@ -83,8 +84,8 @@ def reregister_cli(world: World) -> None:
 @then(sentence(r"the appliance shows Threat Response {enabled} with server {label}"))
 def shows_enabled_with(world: World, enabled: str, label: str) -> None:
     state = world.cloud_state()
-    expected = f"Threat Response: {unq(enabled)}; Threat Response Server: {unq(label)}"
-    world.check(state.enabled == unq(enabled) and state.server == unq(label), expected, state.describe(),
+    expected = f"Threat Response: {enabled}; Threat Response Server: {label}"
+    world.check(state.enabled == enabled and state.server == label, expected, state.describe(),
                 "Network > Cloud Service Settings")
 
 
@@ -95,8 +96,8 @@ def interface_asks_for_token(world: World, interface: str) -> None:
         world.check(state.token_field, "a Registration Token field and a Register button", state.describe())
         return
     try:
-        world.lab.poll("cloud_ready", world.asks_for_token_cli, lambda r: r[0],
-                       "cloudserviceconfig > REGISTER to ask for a token")
+        world.poll("cloud_ready", world.asks_for_token_cli, lambda r: r[0],
+                   "cloudserviceconfig > REGISTER to ask for a token")
         asked, out = True, ""
     except AssertionError as exc:
         asked, out = False, str(getattr(exc, "last", exc))
@@ -111,22 +112,22 @@ def cli_does_not_ask(world: World) -> None:
                 out, "cloudserviceconfig > REGISTER")
 
 
-@then("after the cloud_ready deadline the appliance still does not ask for a registration token")
+@then(lab_wide("after the cloud_ready deadline the appliance still does not ask for a registration token"))
 def still_no_token(world: World) -> None:
-    ok, state = world.lab.hold("cloud_ready", world.cloud_state, lambda s: not s.token_field)
+    ok, state = world.lab.time.hold("cloud_ready", world.cloud_state, lambda s: not s.token_field)
     world.check(ok, "the appliance does not ask for a registration token while the change is not committed",
                 state.describe(), "Network > Cloud Service Settings after the cloud_ready deadline")
 
 
 @then(sentence(rf"within the {DEADLINE} deadline the page shows a {{field}} field and a {{button}} button"))
 def within_deadline_field_and_button(world: World, deadline: str, field: str, button: str) -> None:
-    state = world.wait_state(deadline, lambda s: s.token_field, f'a "{unq(field)}" field and a "{unq(button)}" button')
-    world.check(state.token_field, f'a "{unq(field)}" field and a "{unq(button)}" button', state.describe())
+    state = world.wait_state(deadline, lambda s: s.token_field, f'a "{field}" field and a "{button}" button')
+    world.check(state.token_field, f'a "{field}" field and a "{button}" button', state.describe())
 
 
 @then(sentence(rf"within the {DEADLINE} deadline the page shows the status {{status}}"))
 def within_deadline_status(world: World, deadline: str, status: str) -> None:
-    expected = unq(status)
+    expected = status
     # A failed registration is final: no need to wait out the deadline for a status that cannot come.
     state = world.wait_state(deadline, lambda s: search(expected, s.status, world.values) or s.failed,
                              f'the status "{world.text(expected)}"')
@@ -150,7 +151,7 @@ def within_fails(world: World) -> None:
 @then(sentence(r"the status reads {status}"))
 def status_reads(world: World, status: str) -> None:
     state = world.cloud_state()
-    world.check(search(unq(status), state.status, world.values), world.text(unq(status)), state.status, "Status:")
+    world.check(search(status, state.status, world.values), world.text(status), state.status, "Status:")
 
 
 @then("within the deregistration deadline the appliance asks for a registration token again")
@@ -170,22 +171,22 @@ def still_registered(world: World) -> None:
 @then(sentence(rf"the {REGION} SSE lists the appliance as {{status}}"))
 def sse_lists(world: World, region: str, status: str) -> None:
     entries = world.sse_entries(region)
-    world.check(any(e.get("status") == unq(status) for e in entries),
-                f'{world.device.hostname} listed with status "{unq(status)}" in the {region} SSE',
+    world.check(any(e.get("status") == status for e in entries),
+                f'{world.device.hostname} listed with status "{status}" in the {region} SSE',
                 entries or "(not listed)", "SSE Devices")
 
 
 @then(sentence(rf"the {REGION} SSE does not list the appliance as {{status}}"))
 def sse_does_not_list(world: World, region: str, status: str) -> None:
     entries = world.sse_entries(region)
-    world.check(not any(e.get("status") == unq(status) for e in entries),
-                f'{world.device.hostname} not listed as "{unq(status)}" in the {region} SSE', entries, "SSE Devices")
+    world.check(not any(e.get("status") == status for e in entries),
+                f'{world.device.hostname} not listed as "{status}" in the {region} SSE', entries, "SSE Devices")
 
 
 @then(sentence(r"the appliance is not listed in any SSE as {status}"))
 def not_in_any_sse(world: World, status: str) -> None:
-    listed = {r: [e for e in world.sse_entries(r) if e.get("status") == unq(status)] for r in world.sse_regions()}
-    world.check(not any(listed.values()), f'{world.device.hostname} not "{unq(status)}" in any region', listed)
+    listed = {r: [e for e in world.sse_entries(r) if e.get("status") == status] for r in world.sse_regions()}
+    world.check(not any(listed.values()), f'{world.device.hostname} not "{status}" in any region', listed)
 
 
 def server_label(server: str) -> str:

@@ -11,16 +11,16 @@ from harness.appliance import Secret
 
 from .expect import contains
 from .placeholders import full_match, search
-from .text import sentence, table_rows, unq
+from .text import sentence, table_rows
 from .world import World
 
 _MENU_ITEM = re.compile(r"^\s*-\s*([A-Z][A-Z]+)\s+-", re.MULTILINE)
 
 
 def _output(world: World) -> str:
-    if world.cli_run is None:
+    if world.seen.cli.run is None:
         raise LookupError("no CLI command has run in this scenario yet")
-    return world.cli_run.output
+    return world.seen.cli.run.output
 
 
 def offered_operations(output: str) -> list[str]:
@@ -31,7 +31,7 @@ def offered_operations(output: str) -> list[str]:
 
 @step(sentence(r"I run {command} in the CLI"))
 def run_command(world: World, command: str) -> None:
-    world.run_cli(world.text(unq(command)))
+    world.run_cli(world.text(command))
 
 
 @step(sentence(r"I run {command} in the CLI and answer:"))
@@ -40,8 +40,8 @@ def run_and_answer(world: World, command: str, datatable: list[list[str]]) -> No
     text the document shows before that prompt, checked against the dialog afterwards."""
     rows = table_rows(datatable)
     # A registration token typed as an answer is a secret: it never reaches the transcript.
-    answers = [Secret(a) if a in world.tokens else a for a in (world.text(r[-1]) for r in rows)]
-    run = world.run_cli(world.text(unq(command)), answers)
+    answers = [Secret(a) if a in world.seen.sse.tokens else a for a in (world.text(r[-1]) for r in rows)]
+    run = world.run_cli(world.text(command), answers)
     for row in rows:
         question = world.text(row[0]) if len(row) > 1 else ""
         if question:
@@ -51,7 +51,7 @@ def run_and_answer(world: World, command: str, datatable: list[list[str]]) -> No
 
 @step(sentence(r"I commit the changes in the CLI with comment {comment}"))
 def commit_with_comment(world: World, comment: str) -> None:
-    world.run_cli("commit", [unq(comment)])
+    world.run_cli("commit", [comment])
 
 
 @step("I commit the changes in the CLI")
@@ -61,83 +61,97 @@ def commit(world: World) -> None:
 
 @step(sentence(r"I choose {server} with SETTRS in the CLI"))
 def settrs(world: World, server: str) -> None:
-    world.choose_server_cli(unq(server))
+    world.choose_server_cli(server)
 
 
 @step(sentence(r"I join the appliance to cluster {cluster} in the CLI"))
 def join_cluster(world: World, cluster: str) -> None:
     # clusterconfig join <host> <user> <password> <group>: the lab's peer takes any credentials.
-    world.run_cli(f"clusterconfig join {unq(cluster)} admin ctrlab-peer Main_Group")
+    world.run_cli(f"clusterconfig join {cluster} admin ctrlab-peer Main_Group")
 
 
 @step("I read the appliance's version in the CLI")
 def read_version(world: World) -> None:
-    world.version_text = world.run_cli("version").output
+    world.seen.cli.version_text = world.run_cli("version").output
 
 
 @then("the CLI output contains:")
 def output_contains_doc(world: World, docstring: str) -> None:
     out = _output(world)
-    world.check(search(docstring, out, world.values), world.text(docstring), out, f"{world.cli_run.command} output")
+    world.check(
+        search(docstring, out, world.values), world.text(docstring), out, f"{world.seen.cli.run.command} output"
+    )
 
 
 @then(sentence(r"the CLI output contains {text}"))
 def output_contains(world: World, text: str) -> None:
     out = _output(world)
-    world.check(search(unq(text), out, world.values), world.text(unq(text)), out, f"{world.cli_run.command} output")
+    world.check(search(text, out, world.values), world.text(text), out, f"{world.seen.cli.run.command} output")
 
 
 @then(sentence(r"the CLI output does not contain {text}"))
 def output_lacks(world: World, text: str) -> None:
     out = _output(world)
-    world.check(not search(unq(text), out, world.values), f"no {world.text(unq(text))!r}", out,
-                f"{world.cli_run.command} output")
+    world.check(
+        not search(text, out, world.values), f"no {world.text(text)!r}", out, f"{world.seen.cli.run.command} output"
+    )
 
 
 @then(sentence(r"the CLI output matches {pattern}"))
 def output_matches(world: World, pattern: str) -> None:
     out = _output(world)
-    world.check(search(unq(pattern), out, world.values), unq(pattern), out, f"{world.cli_run.command} output")
+    world.check(search(pattern, out, world.values), pattern, out, f"{world.seen.cli.run.command} output")
 
 
 @then("the CLI output is:")
 def output_is(world: World, docstring: str) -> None:
     out = _output(world)
-    body = out.split("\n", 1)[1] if out.splitlines() and out.splitlines()[0].strip() == world.cli_run.command else out
-    world.check(full_match(docstring, body, world.values), world.text(docstring), body,
-                f"{world.cli_run.command} output")
+    body = (
+        out.split("\n", 1)[1] if out.splitlines() and out.splitlines()[0].strip() == world.seen.cli.run.command else out
+    )
+    world.check(
+        full_match(docstring, body, world.values), world.text(docstring), body, f"{world.seen.cli.run.command} output"
+    )
 
 
 @then(sentence(r"the CLI offers only the operations {names}"))
 def offers_only(world: World, names: str) -> None:
-    wanted = [n.strip().upper() for n in unq(names).split(",") if n.strip()]
+    wanted = [n.strip().upper() for n in names.split(",") if n.strip()]
     offered = offered_operations(_output(world))
-    world.check(offered == wanted, f"the operations {wanted} and no other", offered or _output(world),
-                f"{world.cli_run.command} menu")
+    world.check(
+        offered == wanted,
+        f"the operations {wanted} and no other",
+        offered or _output(world),
+        f"{world.seen.cli.run.command} menu",
+    )
 
 
 @then(sentence(r"the CLI offers the operation {name}"))
 def offers(world: World, name: str) -> None:
     offered = offered_operations(_output(world))
-    world.check(unq(name).upper() in offered, f"the operation {unq(name)}", offered, f"{world.cli_run.command} menu")
+    world.check(name.upper() in offered, f"the operation {name}", offered, f"{world.seen.cli.run.command} menu")
 
 
 @then(sentence(r"the CLI does not offer the operation {name}"))
 def does_not_offer(world: World, name: str) -> None:
     offered = offered_operations(_output(world))
-    world.check(unq(name).upper() not in offered, f"no operation {unq(name)}", offered, f"{world.cli_run.command} menu")
+    world.check(name.upper() not in offered, f"no operation {name}", offered, f"{world.seen.cli.run.command} menu")
 
 
 @then("the CLI refuses the command outside machine mode")
 def refused_outside_machine_mode(world: World) -> None:
     out = _output(world)
     refused = "choose the operation you want to perform" not in out.lower() and "machine" in out.lower()
-    world.check(refused, f'"{world.cli_run.command}" is restricted to the machine mode', out,
-                f"{world.cli_run.command} in {world.cli.mode} mode")
+    world.check(
+        refused,
+        f'"{world.seen.cli.run.command}" is restricted to the machine mode',
+        out,
+        f"{world.seen.cli.run.command} in {world.cli.mode} mode",
+    )
 
 
 @then(sentence(r"the CLI prompt is {prompt}"))
 def prompt_is(world: World, prompt: str) -> None:
     world.cli.run("")  # a bare Enter: the appliance shows its current prompt
-    expected = world.text(unq(prompt))
+    expected = world.text(prompt)
     world.check(world.cli.prompt == expected, expected, world.cli.prompt, "CLI prompt")

@@ -1,7 +1,6 @@
-"""Fixtures of the step library: the session's lab access, the leased appliance, the scenario world.
+"""Fixtures of the step library: the leased appliance and the scenario world.
 
-* ``ctrlab_access``: one :class:`~steps.lab.LabAccess` per session (drivers and SSH sessions reused),
-  built from the plugin's ``testbed`` and, on simulators, its ``sim_control`` client.
+* ``lab_access`` (from the harness plugin): the lab seam, one per session, whatever the backend.
 * ``world``: one scenario: leases "the appliance" (the first free device of the kind the scenario's
   ``@device:<kind>`` tag asks for, ``esa`` by default), and undoes the scenario's lab changes at the
   end, pass or fail.
@@ -9,31 +8,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
-from .lab import LabAccess, changes_whole_lab
+from harness.access import LabAccess
+
+from .text import changes_whole_lab
 from .world import World
-
-
-def _optional_fixture(request: pytest.FixtureRequest, name: str) -> object | None:
-    try:
-        return request.getfixturevalue(name)
-    except pytest.FixtureLookupError:
-        return None
-
-
-@pytest.fixture(scope="session")
-def ctrlab_access(request: pytest.FixtureRequest) -> Iterator[LabAccess]:
-    """Built on the plugin's ``lab`` (the provisioned testbed) and ``sim_control`` (None on real gear)."""
-    lab = request.getfixturevalue("lab")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:]  # xdist: gw0, gw1, ... (which device to try first)
-    access = LabAccess(lab.testbed, _optional_fixture(request, "sim_control"), lab=lab,  # type: ignore[arg-type]
-                       lease_dir=getattr(lab, "lease_dir", None), worker_index=int(worker) if worker.isdigit() else 0)
-    yield access
-    access.close()
 
 
 def _changes_whole_lab(request: pytest.FixtureRequest) -> bool:
@@ -54,14 +36,14 @@ def device_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def world(request: pytest.FixtureRequest, ctrlab_access: LabAccess) -> Iterator[World]:
+def world(request: pytest.FixtureRequest, lab_access: LabAccess) -> Iterator[World]:
     kind = device_kind(request)
     try:
-        lease = ctrlab_access.lease(kind, lab_wide=_changes_whole_lab(request))
+        lease = lab_access.lease(kind, lab_wide=_changes_whole_lab(request))
         device = lease.__enter__()
     except LookupError as exc:
         pytest.skip(f"the testbed cannot run this scenario: {exc}")
-    w = World(request=request, lab=ctrlab_access, device=device)
+    w = World(request=request, lab=lab_access, device=device)
     try:
         yield w
     finally:

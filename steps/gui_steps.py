@@ -10,7 +10,7 @@ from harness.appliance.gui import tracking_rows
 from harness.appliance.page import norm
 
 from .placeholders import full_match, search
-from .text import DEADLINE, sentence, table_column, table_dict, unq
+from .text import DEADLINE, sentence, table_column, table_dict
 from .world import World
 
 
@@ -18,19 +18,19 @@ def _page(world: World) -> Page:
     """The page the scenario's last GUI action left open; Cloud Service Settings, freshly loaded, when
     something else (a CLI command, the cloud) acted since."""
     page = world.gui.page
-    if page is None or not world.page_fresh:
+    if page is None or not world.seen.gui.page_fresh:
         page = world.gui.navigate("Network", "Cloud Service Settings")
-        world.page_fresh = True
+        world.seen.gui.page_fresh = True
     return page
 
 
 def _acted(world: World) -> None:
-    world.page_fresh = True
+    world.seen.gui.page_fresh = True
 
 
 @step(sentence(r"I open {path} in the GUI"))
 def open_path(world: World, path: str) -> None:
-    labels = [p.strip() for p in unq(path).split(">")]
+    labels = [p.strip() for p in path.split(">")]
     if labels[0] == "Monitor" and len(labels) > 1:
         labels = labels[1:]  # the Monitor tab is the home page; "Message Tracking" is linked from it
     world.gui.navigate(*labels)
@@ -39,7 +39,7 @@ def open_path(world: World, path: str) -> None:
 
 @step(sentence(r"I click {label}"))
 def click(world: World, label: str) -> None:
-    world.gui.click(world.text(unq(label)))
+    world.gui.click(world.text(label))
     _acted(world)
 
 
@@ -60,25 +60,25 @@ def _page_as_is(world: World) -> Page:
 
 @step(sentence(r"I check {label}"))
 def check_box(world: World, label: str) -> None:
-    world.gui.fill({field_label(world, unq(label)): True})
+    world.gui.fill({field_label(world, label): True})
 
 
 @step(sentence(r"I uncheck {label}"))
 def uncheck_box(world: World, label: str) -> None:
-    world.gui.fill({field_label(world, unq(label)): False})
+    world.gui.fill({field_label(world, label): False})
 
 
 @step(sentence(r"I choose {option} for {label}"))
 def choose(world: World, option: str, label: str) -> None:
-    world.gui.fill({field_label(world, unq(label)): world.text(unq(option))})
+    world.gui.fill({field_label(world, label): world.text(option)})
 
 
 @step(sentence(r"I enter {value} into {label}"))
 def enter(world: World, value: str, label: str) -> None:
-    text = world.text(unq(value))
-    if "token" in unq(label).lower() and text:
+    text = world.text(value)
+    if "token" in label.lower() and text:
         world.gui.transcript.add_secret(text)
-    label_ = field_label(world, unq(label))
+    label_ = field_label(world, label)
     page = _page_as_is(world)
     form = page.form_with(label_)
     fields = form.fields_labelled(label_) if form else []
@@ -92,7 +92,7 @@ def enter(world: World, value: str, label: str) -> None:
 
 @step(sentence(r"I commit the changes in the GUI with comment {comment}"))
 def commit_with_comment(world: World, comment: str) -> None:
-    world.gui.commit_changes(unq(comment))
+    world.gui.commit_changes(comment)
     _acted(world)
 
 
@@ -111,65 +111,65 @@ def abandon(world: World) -> None:
 @then(sentence(r"the page shows {label} as {value}"))
 def shows_as(world: World, label: str, value: str) -> None:
     page = _page(world)
-    if page.value(unq(label)) is None:
+    if page.value(label) is None:
         page = world.gui.navigate("Network", "Cloud Service Settings")
-    observed = page.value(unq(label))
-    world.check(observed is not None and full_match(unq(value), observed, world.values),
-                f"{unq(label)} {world.text(unq(value))}", f"{unq(label)} {observed}" if observed is not None
-                else f"no {unq(label)!r} on {page.title!r}: {page.labels()}", page.title or "GUI page")
+    observed = page.value(label)
+    world.check(observed is not None and full_match(value, observed, world.values),
+                f"{label} {world.text(value)}", f"{label} {observed}" if observed is not None
+                else f"no {label!r} on {page.title!r}: {page.labels()}", page.title or "GUI page")
 
 
 @then(sentence(r"the page shows the status {status}"))
 def shows_status(world: World, status: str) -> None:
     page = _page(world)
     observed = page.value("Status") or ""
-    world.check(search(unq(status), observed, world.values), f"Status: {world.text(unq(status))}",
+    world.check(search(status, observed, world.values), f"Status: {world.text(status)}",
                 f"Status: {observed or '(none)'}; page: {page.text[:600]}", page.title or "GUI page")
 
 
 @then(sentence(r"the page shows {text}"))
 def shows_text(world: World, text: str) -> None:
     page = _page(world)
-    world.check(search(unq(text), page.text, world.values), world.text(unq(text)), page.text, page.title or "GUI page")
+    world.check(search(text, page.text, world.values), world.text(text), page.text, page.title or "GUI page")
 
 
 @then(sentence(r"the page does not show {text}"))
 def does_not_show(world: World, text: str) -> None:
     page = _page(world)
-    world.check(not search(unq(text), page.text, world.values), f"no {world.text(unq(text))!r}", page.text,
+    world.check(not search(text, page.text, world.values), f"no {world.text(text)!r}", page.text,
                 page.title or "GUI page")
 
 
 @then(sentence(r"the page shows no {field} field"))
 def no_field(world: World, field: str) -> None:
     state = world.cloud_state_of(_page(world))
-    world.check(not state.token_field, f'no "{unq(field)}" field yet', state.describe())
+    world.check(not state.token_field, f'no "{field}" field yet', state.describe())
 
 
 @then(sentence(r"the page shows a {field} field and a {button} button"))
 def field_and_button(world: World, field: str, button: str) -> None:
     state = world.cloud_state_of(world.gui.navigate("Network", "Cloud Service Settings"))
-    world.check(state.token_field, f'a "{unq(field)}" field and a "{unq(button)}" button', state.describe())
+    world.check(state.token_field, f'a "{field}" field and a "{button}" button', state.describe())
 
 
 @then(sentence(r"the {label} choices are:"))
 def choices_are(world: World, label: str, datatable: list[list[str]]) -> None:
     wanted = table_column(datatable)
     page = _page(world)
-    form = page.form_with(unq(label))
-    selects = [f for f in (form.fields_labelled(unq(label)) if form else []) if f.kind == "select"]
+    form = page.form_with(label)
+    selects = [f for f in (form.fields_labelled(label) if form else []) if f.kind == "select"]
     offered = [o.text for f in selects for o in f.options]
-    world.check(offered == wanted, wanted, offered or page.labels(), f'"{unq(label)}" choices')
+    world.check(offered == wanted, wanted, offered or page.labels(), f'"{label}" choices')
 
 
 @then(sentence(r"{option} is selected for {label}"))
 def selected(world: World, option: str, label: str) -> None:
     page = _page(world)
-    form = page.form_with(unq(label))
-    selects = [f for f in (form.fields_labelled(unq(label)) if form else []) if f.kind == "select"]
+    form = page.form_with(label)
+    selects = [f for f in (form.fields_labelled(label) if form else []) if f.kind == "select"]
     observed = selects[0].selected_text if selects else None
-    world.check(observed == unq(option), f"{unq(option)} selected by default", observed or page.labels(),
-                f'"{unq(label)}"')
+    world.check(observed == option, f"{option} selected by default", observed or page.labels(),
+                f'"{label}"')
 
 
 @then("the GUI reports uncommitted changes")
@@ -202,8 +202,8 @@ def search_shows(world: World, deadline: str, datatable: list[list[str]]) -> Non
         return rows
 
     try:
-        rows = world.lab.poll(deadline, probe, lambda rs: any(_row_matches(r, wanted, world) for r in rs),
-                              "the message in Message Tracking", sim_step=0.0)
+        rows = world.poll(deadline, probe, lambda rs: any(_row_matches(r, wanted, world) for r in rs),
+                          "the message in Message Tracking")
     except AssertionError as exc:
         rows = getattr(exc, "last", [])
     world.check(any(_row_matches(r, wanted, world) for r in rows), wanted, rows or "(no results)", "Message Tracking")

@@ -12,8 +12,8 @@ from .world import World
 def send_email(world: World, datatable: list[list[str]]) -> None:
     """Rows ``| field | value |``: from, to, subject, message-id, attachment (a file name)."""
     world.send_mail({k.lower(): world.text(v) for k, v in table_dict(datatable).items()})
-    world.check(world.sent.get("mid") is not None, "the appliance accepts the message and names its MID",
-                world.sent, "SMTP")
+    world.check(world.seen.mail.sent.get("mid") is not None, "the appliance accepts the message and names its MID",
+                world.seen.mail.sent, "SMTP")
 
 
 @step(sentence(r"I send a test email with subject {subject} through the appliance"))

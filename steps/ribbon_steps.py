@@ -16,7 +16,7 @@ from pytest_bdd import given, step, then
 from harness.cloud import ThreatResponseClient
 from harness.errors import ApiError, AuthenticationFailed
 
-from .text import REGION, sentence, table_column, table_rows, unq
+from .text import REGION, sentence, table_column, table_rows
 from .world import World, authenticate
 
 RIBBON_SCOPES = [  # RIB-1, as seeds 000/001 list them
@@ -27,14 +27,10 @@ RIBBON_SCOPES = [  # RIB-1, as seeds 000/001 list them
 
 def _create_client(world: World, scopes: list[str], region: str | None = None) -> None:
     region = region or world.lab.region
-    world.need_control("an API client created in the Threat Response portal (API Clients page) with the scopes "
-                       + ", ".join(scopes))
-    made = world.lab.control("POST", f"/_sim/ctr/{region}/clients", {"scopes": scopes, "name": "ctrlab ribbon"})
-    client_id, secret = str(made["client_id"]), str(made["client_secret"])
+    client_id, secret, undo = world.lab.control.api_client(region, scopes, "ctrlab ribbon")
     world.lab.mask(secret)
-    world.ribbon.update(client_id=client_id, client_secret=secret, client_region=region)
-    world.on_teardown("delete the ribbon API client",
-                      lambda: world.lab.control("DELETE", f"/_sim/ctr/{region}/clients/{client_id}"))
+    world.seen.ctr.ribbon.update(client_id=client_id, client_secret=secret, client_region=region)
+    world.on_teardown("delete the ribbon API client", undo)
 
 
 @given("a Threat Response API client with the ribbon scopes")
@@ -49,7 +45,7 @@ def ribbon_client_in(world: World, region: str) -> None:
 
 @given(sentence(r"a Threat Response API client with the ribbon scopes except {scope}"))
 def ribbon_client_without(world: World, scope: str) -> None:
-    _create_client(world, [s for s in RIBBON_SCOPES if s != unq(scope)])
+    _create_client(world, [s for s in RIBBON_SCOPES if s != scope])
 
 
 @given("a Threat Response API client with the scopes:")
@@ -58,9 +54,9 @@ def client_with_scopes(world: World, datatable: list[list[str]]) -> None:
 
 
 def _authenticate(world: World, region: str, secret: str | None = None) -> None:
-    client, error = authenticate(world.lab, region, world.ribbon["client_id"],
-                                 secret if secret is not None else world.ribbon["client_secret"])
-    world.ribbon.update(client=client, error=error, region=region)
+    client, error = authenticate(world.lab, region, world.seen.ctr.ribbon["client_id"],
+                                 secret if secret is not None else world.seen.ctr.ribbon["client_secret"])
+    world.seen.ctr.ribbon.update(client=client, error=error, region=region)
     if client is not None:
         world.on_teardown("close the ribbon client", client.close)
 
@@ -72,25 +68,33 @@ def authenticate_ribbon(world: World, region: str) -> None:
 
 @step(sentence(rf"I authenticate the ribbon with the client and the password {{password}} on the {REGION} server"))
 def authenticate_wrong(world: World, password: str, region: str) -> None:
-    _authenticate(world, region, unq(password))
+    _authenticate(world, region, password)
 
 
 @then("the authentication succeeds")
 def auth_ok(world: World) -> None:
-    world.check(world.ribbon.get("client") is not None, "Authenticate logs the ribbon in", world.ribbon.get("error"),
-                "Login to use SecureX Ribbon")
+    world.check(
+        world.seen.ctr.ribbon.get("client") is not None,
+        "Authenticate logs the ribbon in",
+        world.seen.ctr.ribbon.get("error"),
+        "Login to use SecureX Ribbon",
+    )
 
 
 @then("the authentication is refused")
 def auth_refused(world: World) -> None:
-    world.check(world.ribbon.get("client") is None, "the login is refused", "authenticated",
-                "Login to use SecureX Ribbon")
+    world.check(
+        world.seen.ctr.ribbon.get("client") is None,
+        "the login is refused",
+        "authenticated",
+        "Login to use SecureX Ribbon",
+    )
 
 
 def _client(world: World) -> ThreatResponseClient:
-    client = world.ribbon.get("client")
+    client = world.seen.ctr.ribbon.get("client")
     if client is None:
-        raise LookupError(f"the ribbon is not authenticated: {world.ribbon.get('error')}")
+        raise LookupError(f"the ribbon is not authenticated: {world.seen.ctr.ribbon.get('error')}")
     return client
 
 
@@ -131,15 +135,16 @@ def _try(world: World, use: str) -> tuple[bool, object]:
 
 @then(sentence(r"the client can {use}"))
 def client_can(world: World, use: str) -> None:
-    ok, observed = _try(world, unq(use))
-    world.check(ok, f"the client can {unq(use)}", observed, f"scopes {_client(world).scopes}")
+    ok, observed = _try(world, use)
+    world.check(ok, f"the client can {use}", observed, f"scopes {_client(world).scopes}")
 
 
 @then(sentence(r"the client cannot {use}"))
 def client_cannot(world: World, use: str) -> None:
-    ok, observed = _try(world, unq(use))
-    world.check(not ok, f"the client cannot {unq(use)} (a required scope is missing)", observed,
-                f"scopes {_client(world).scopes}")
+    ok, observed = _try(world, use)
+    world.check(
+        not ok, f"the client cannot {use} (a required scope is missing)", observed, f"scopes {_client(world).scopes}"
+    )
 
 
 # ---- pivot menu and casebook (RIB-4, RIB-5) -------------------------------------------------------------
@@ -148,27 +153,27 @@ RIB5_TYPES = ("ip", "domain", "url", "sha256")
 
 @step(sentence(r"I pivot {kind} {value} to a new case"))
 def pivot_new(world: World, kind: str, value: str) -> None:
-    world.check(unq(kind) in RIB5_TYPES, f"an observable the pivot menu supports: {RIB5_TYPES}", unq(kind))
+    world.check(kind in RIB5_TYPES, f"an observable the pivot menu supports: {RIB5_TYPES}", kind)
     client = _client(world)
-    book = client.create_casebook("New Case", "", [{"type": unq(kind), "value": unq(value)}])
-    world.ribbon["case"] = str(book["id"])
+    book = client.create_casebook("New Case", "", [{"type": kind, "value": value}])
+    world.seen.ctr.ribbon["case"] = str(book["id"])
     world.on_teardown("delete the case", lambda: client.delete_casebook(str(book["id"])))
 
 
 @step(sentence(r"I pivot {kind} {value} to the current case"))
 def pivot_current(world: World, kind: str, value: str) -> None:
-    _client(world).add_observables(world.ribbon["case"], [{"type": unq(kind), "value": unq(value)}])
+    _client(world).add_observables(world.seen.ctr.ribbon["case"], [{"type": kind, "value": value}])
 
 
 @step(sentence(r"I give the case the title {title}, the description {description} and the note {note}"))
 def describe_case(world: World, title: str, description: str, note: str) -> None:
     client = _client(world)
-    client.update_casebook(world.ribbon["case"], title=unq(title), description=unq(description))
-    client.casebook_texts(world.ribbon["case"], "add", [{"type": "note", "text": unq(note)}])
+    client.update_casebook(world.seen.ctr.ribbon["case"], title=title, description=description)
+    client.casebook_texts(world.seen.ctr.ribbon["case"], "add", [{"type": "note", "text": note}])
 
 
 def _case(world: World) -> dict[str, Any]:
-    return _client(world).casebook(world.ribbon["case"])
+    return _client(world).casebook(world.seen.ctr.ribbon["case"])
 
 
 @then(sentence(r"the casebook shows a case containing {kind} {value}"))
@@ -176,15 +181,19 @@ def case_contains(world: World, kind: str, value: str) -> None:
     books = _client(world).search_casebooks()
     ids = [str(b.get("id", "")).rpartition("/")[2] for b in books]
     case = _case(world)
-    wanted = {"type": unq(kind), "value": unq(value)}
-    world.check(world.ribbon["case"].rpartition("/")[2] in ids and wanted in (case.get("observables") or []),
-                f"the casebook lists the case with {wanted}", case, "Casebook")
+    wanted = {"type": kind, "value": value}
+    world.check(
+        world.seen.ctr.ribbon["case"].rpartition("/")[2] in ids and wanted in (case.get("observables") or []),
+        f"the casebook lists the case with {wanted}",
+        case,
+        "Casebook",
+    )
 
 
 @then(sentence(r"the case contains {kind} {value}"))
 def case_has(world: World, kind: str, value: str) -> None:
     case = _case(world)
-    wanted = {"type": unq(kind), "value": unq(value)}
+    wanted = {"type": kind, "value": value}
     world.check(wanted in (case.get("observables") or []), wanted, case.get("observables"), "Casebook")
 
 
@@ -192,21 +201,25 @@ def case_has(world: World, kind: str, value: str) -> None:
 def case_described(world: World, title: str, description: str, note: str) -> None:
     case = _case(world)
     texts = [t.get("text") for t in case.get("texts") or []]
-    ok = case.get("title") == unq(title) and case.get("description") == unq(description) and unq(note) in texts
-    world.check(ok, {"title": unq(title), "description": unq(description), "note": unq(note)},
-                {"title": case.get("title"), "description": case.get("description"), "texts": texts}, "Casebook")
+    ok = case.get("title") == title and case.get("description") == description and note in texts
+    world.check(
+        ok,
+        {"title": title, "description": description, "note": note},
+        {"title": case.get("title"), "description": case.get("description"), "texts": texts},
+        "Casebook",
+    )
 
 
 @step("I investigate the case")
 def investigate_case(world: World) -> None:
     client = _client(world)
     observables = _case(world).get("observables") or []
-    world.investigation = {"observables": observables, **client.observe(observables)}
+    world.seen.ctr.investigation = {"observables": observables, **client.observe(observables)}
 
 
 @then("the investigation covers the observables:")
 def investigation_covers(world: World, datatable: list[list[str]]) -> None:
-    covered = (world.investigation or {}).get("observables") or []
+    covered = (world.seen.ctr.investigation or {}).get("observables") or []
     for row in table_rows(datatable):
         wanted = {"type": row[0].strip(), "value": row[1].strip()}
         world.check(wanted in covered, wanted, covered, "Investigate this Case")

@@ -10,7 +10,7 @@ from pytest_bdd import given, step, then
 from harness.errors import ApiError
 
 from .placeholders import full_match
-from .text import REGION, sentence, table_dict, unq
+from .text import REGION, lab_wide, sentence, table_dict
 from .world import World, expiry_code, expiry_hours
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -26,7 +26,7 @@ def tr_enabled(world: World) -> None:
     world.ensure_threat_response_in_sse()
 
 
-@given("Threat Response is disabled in SSE Cloud Services")
+@given(lab_wide("Threat Response is disabled in SSE Cloud Services"))
 def tr_disabled(world: World) -> None:
     region = world.lab.region
     world.ensure_threat_response_in_sse()
@@ -44,7 +44,7 @@ def tr_disabled(world: World) -> None:
 def enable_service(world: World, service: str) -> None:
     sse = world.sse()
     names = [s.get("name") for s in sse.cloud_services()]
-    world.check(unq(service) in names, f'a "{unq(service)}" service on the Cloud Services tab', names,
+    world.check(service in names, f'a "{service}" service on the Cloud Services tab', names,
                 "SSE Cloud Services")
     sse.set_cloud_service(True)
     world.lab.tr_enabled[world.lab.region] = True
@@ -53,53 +53,63 @@ def enable_service(world: World, service: str) -> None:
 @then(sentence(r"SSE Cloud Services shows {service} as enabled"))
 def service_enabled(world: World, service: str) -> None:
     services = world.sse().cloud_services()
-    entry = next((s for s in services if s.get("name") == unq(service)), None)
-    world.check(entry is not None and entry.get("enabled") is True, f'"{unq(service)}" enabled', services,
+    entry = next((s for s in services if s.get("name") == service), None)
+    world.check(entry is not None and entry.get("enabled") is True, f'"{service}" enabled', services,
                 "SSE Cloud Services")
 
 
 # ---- tokens (REG-1) ---------------------------------------------------------------------------------
 def _generate(world: World, count: int, expiry: str | None, region: str | None = None) -> None:
-    world.sse_error = None
+    world.seen.sse.error = None
     try:
         if expiry is None:
             batch = world.sse(region).generate_tokens(count)
         else:
             batch = world.sse(region).generate_tokens(count, expiry_code(expiry))
     except ApiError as exc:
-        world.sse_error = exc
+        world.seen.sse.error = exc
         return
-    world.token_batch = batch
+    world.seen.sse.token_batch = batch
     for token in batch.tokens:
         world.remember_token(token)
 
 
 @step(sentence(r"I generate <count:\d+> registration tokens? in SSE expiring in {expiry}"))
 def generate(world: World, count: str, expiry: str) -> None:
-    _generate(world, int(count), unq(expiry))
-    world.check(world.sse_error is None, "SSE generates the tokens", world.sse_error, "Add Devices and Generate Tokens")
+    _generate(world, int(count), expiry)
+    world.check(
+        world.seen.sse.error is None,
+        "SSE generates the tokens",
+        world.seen.sse.error,
+        "Add Devices and Generate Tokens",
+    )
 
 
 @step(sentence(r"I generate <count:\d+> registration tokens? in SSE"))
 def generate_default(world: World, count: str) -> None:
     _generate(world, int(count), None)
-    world.check(world.sse_error is None, "SSE generates the tokens", world.sse_error, "Add Devices and Generate Tokens")
+    world.check(
+        world.seen.sse.error is None,
+        "SSE generates the tokens",
+        world.seen.sse.error,
+        "Add Devices and Generate Tokens",
+    )
 
 
 @step(sentence(r"I try to generate <count:-?\d+> registration tokens? in SSE expiring in {expiry}"))
 def try_generate(world: World, count: str, expiry: str) -> None:
-    _generate(world, int(count), unq(expiry))
+    _generate(world, int(count), expiry)
 
 
 @then(sentence(r"SSE returns <count:\d+> tokens?"))
 def returns_tokens(world: World, count: str) -> None:
-    tokens = world.token_batch.tokens if world.token_batch else []
+    tokens = world.seen.sse.token_batch.tokens if world.seen.sse.token_batch else []
     world.check(len(tokens) == int(count), f"{count} token(s)", f"{len(tokens)} token(s)")
 
 
 @then("every token is 32 hexadecimal digits")
 def tokens_hex(world: World) -> None:
-    tokens = world.token_batch.tokens if world.token_batch else []
+    tokens = world.seen.sse.token_batch.tokens if world.seen.sse.token_batch else []
     bad = [t for t in tokens if not _HEX32.fullmatch(t)]
     # Only the shape is shown: a token is a secret.
     world.check(tokens and not bad, "each token looks like 32 hex digits", [f"{len(t)} chars" for t in bad])
@@ -107,38 +117,49 @@ def tokens_hex(world: World) -> None:
 
 @then("the tokens are all different")
 def tokens_distinct(world: World) -> None:
-    tokens = world.token_batch.tokens if world.token_batch else []
+    tokens = world.seen.sse.token_batch.tokens if world.seen.sse.token_batch else []
     world.check(len(set(tokens)) == len(tokens), "distinct tokens", f"{len(tokens) - len(set(tokens))} duplicates")
 
 
 @then(sentence(r"the tokens are valid for {expiry}"))
 def tokens_valid_for(world: World, expiry: str) -> None:
-    batch = world.token_batch
-    hours = expiry_hours(unq(expiry))
+    batch = world.seen.sse.token_batch
+    hours = expiry_hours(expiry)
     message = f"The following tokens have been generated and will be valid for {hours} hour(s):"
     observed = f"valid_hours={getattr(batch, 'valid_hours', None)}; message: {getattr(batch, 'message', '')}"
-    world.check(batch is not None and batch.valid_hours == hours and batch.message == message,
-                f"{unq(expiry)}: {message!r}", observed, "Add Devices and Generate Tokens")
+    world.check(
+        batch is not None and batch.valid_hours == hours and batch.message == message,
+        f"{expiry}: {message!r}",
+        observed,
+        "Add Devices and Generate Tokens",
+    )
 
 
 @then("SSE refuses the request")
 def sse_refuses(world: World) -> None:
-    world.check(world.sse_error is not None and 400 <= world.sse_error.status < 500,
-                "SSE refuses a device count outside 1-100 or an expiration time it does not offer",
-                world.sse_error or f"accepted: {len(world.token_batch.tokens) if world.token_batch else 0} tokens")
+    world.check(
+        world.seen.sse.error is not None and 400 <= world.seen.sse.error.status < 500,
+        "SSE refuses a device count outside 1-100 or an expiration time it does not offer",
+        world.seen.sse.error
+        or f"accepted: {len(world.seen.sse.token_batch.tokens) if world.seen.sse.token_batch else 0} tokens",
+    )
 
 
 @step("I save the tokens to a file")
 def save_tokens(world: World) -> None:
-    world.token_file = world.sse().tokens_file(world.token_batch.batch_id)
+    world.seen.sse.token_file = world.sse().tokens_file(world.seen.sse.token_batch.batch_id)
 
 
 @then(sentence(r"the file lists the same <count:\d+> tokens, one per line"))
 def file_lists(world: World, count: str) -> None:
-    lines = [line for line in (world.token_file or "").splitlines() if line.strip()]
-    same = lines == list(world.token_batch.tokens)
-    world.check(same and len(lines) == int(count), f"{count} tokens, one per line, as generated",
-                f"{len(lines)} lines, same as generated: {same}", "Save To File")
+    lines = [line for line in (world.seen.sse.token_file or "").splitlines() if line.strip()]
+    same = lines == list(world.seen.sse.token_batch.tokens)
+    world.check(
+        same and len(lines) == int(count),
+        f"{count} tokens, one per line, as generated",
+        f"{len(lines)} lines, same as generated: {same}",
+        "Save To File",
+    )
 
 
 @given(sentence(rf"a registration token from the {REGION} SSE"))
@@ -148,33 +169,40 @@ def token_from(world: World, region: str) -> None:
 
 @given(sentence(r"a made-up registration token {token}"))
 def made_up_token(world: World, token: str) -> None:
-    world.remember_token(unq(token))
+    world.remember_token(token)
 
 
-@given(sentence(rf"an expired registration token from the {REGION} SSE"))
+@given(lab_wide(sentence(rf"an expired registration token from the {REGION} SSE")))
 def expired_token(world: World, region: str) -> None:
-    world.need_control("a registration token past its expiry (generate one with 1 hour and wait)")
     world.new_token(region, "1h")
     # The region's SSE lets its outstanding tokens run out (what an hour of waiting does).
-    world.lab.control("POST", f"/_sim/sse/{region}/tokens/expire", {})
+    world.lab.control.expire_tokens(region)
 
 
 # ---- the device list (VER-1) ------------------------------------------------------------------------
 @step(sentence(rf"I list the devices in the {REGION} SSE"))
 def list_sse(world: World, region: str) -> None:
-    world.listed = world.sse(region).devices()
-    world.listed_where = f"{region} SSE"
+    world.seen.sse.listed = world.sse(region).devices()
+    world.seen.sse.listed_where = f"{region} SSE"
 
 
 @then(sentence(r"the appliance's entry shows:"))
 def entry_shows(world: World, datatable: list[list[str]]) -> None:
     wanted = table_dict(datatable)
-    entry = next((d for d in world.listed if d.get("name") == world.device.hostname), None)
-    world.check(entry is not None, f"{world.device.hostname} in the {world.listed_where} device list",
-                [d.get("name") for d in world.listed], "SSE Devices")
+    entry = next((d for d in world.seen.sse.listed if d.get("name") == world.device.hostname), None)
+    world.check(
+        entry is not None,
+        f"{world.device.hostname} in the {world.seen.sse.listed_where} device list",
+        [d.get("name") for d in world.seen.sse.listed],
+        "SSE Devices",
+    )
     assert entry is not None
     for column, expected in wanted.items():
         key = SSE_FIELDS.get(column, column.lower())
         observed = str(entry.get(key, ""))
-        world.check(full_match(expected, observed, world.values), f"{column}: {world.text(expected)}",
-                    f"{column}: {observed}", f"SSE device list, column {column}")
+        world.check(
+            full_match(expected, observed, world.values),
+            f"{column}: {world.text(expected)}",
+            f"{column}: {observed}",
+            f"SSE device list, column {column}",
+        )

@@ -1,16 +1,29 @@
 """Sentence patterns shared by the step modules.
 
 Quoted arguments accept either quote character, so a value can contain the other one:
-``'Make sure you run "commit" to make these changes active.'`` or ``"it's"``.
+``'Make sure you run "commit" to make these changes active.'`` or ``"it's"``; the step receives the value
+without its quotes.
+
+A step that changes what every appliance of a shared lab sees (the firewall, the proxy, the lab's DNS, SSE
+Cloud Services) is marked where it is defined, ``@step(lab_wide(sentence(...)))``: a scenario using one holds
+the whole lab while it runs (``harness.leasing``), so pytest-xdist workers never overlap it.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from typing import Any
+
 from pytest_bdd import parsers
+
+from harness.facts import DEADLINES, REGIONS
+
+LAB_WIDE: list[parsers.StepParser] = []
 
 
 def q(name: str) -> str:
-    """A quoted argument named ``name`` (the quotes are part of the match; :func:`unq` strips them)."""
+    """A quoted argument named ``name``."""
     return rf"""(?P<{name}>"[^"]*"|'[^']*')"""
 
 
@@ -20,18 +33,38 @@ def unq(value: str) -> str:
     return value
 
 
-def sentence(pattern: str) -> parsers.re:
-    """A step pattern: ``{name}`` is a quoted argument, ``<name:regex>`` a bare one."""
-    import re as _re
+class Sentence(parsers.re):
+    """A regex step parser whose quoted arguments arrive without their quotes."""
 
-    out = _re.sub(r"\{(\w+)\}", lambda m: q(m.group(1)), pattern)
-    out = _re.sub(r"<(\w+):([^>]+)>", lambda m: f"(?P<{m.group(1)}>{m.group(2)})", out)
-    return parsers.re(out)
+    def parse_arguments(self, name: str) -> dict[str, Any] | None:
+        found = super().parse_arguments(name)
+        if found is None:
+            return None
+        return {k: unq(v) if isinstance(v, str) else v for k, v in found.items()}
+
+
+def sentence(pattern: str) -> Sentence:
+    """A step pattern: ``{name}`` is a quoted argument, ``<name:regex>`` a bare one."""
+    out = re.sub(r"\{(\w+)\}", lambda m: q(m.group(1)), pattern)
+    out = re.sub(r"<(\w+):([^>]+)>", lambda m: f"(?P<{m.group(1)}>{m.group(2)})", out)
+    return Sentence(out)
+
+
+def lab_wide(parser: parsers.StepParser | str) -> Any:
+    """Mark a step as changing the whole lab (see the module's doc); returns what it was given."""
+    LAB_WIDE.append(parser if isinstance(parser, parsers.StepParser) else parsers.string(parser))
+    return parser
+
+
+def changes_whole_lab(step_names: Iterable[str]) -> bool:
+    """Whether a scenario with these steps uses a step marked :func:`lab_wide`."""
+    names = [n.strip() for n in step_names]
+    return any(p.is_matching(n) for p in LAB_WIDE for n in names)
 
 
 INTERFACE = "<interface:GUI|CLI>"
-REGION = '"<region:nam|eu|apjc>"'
-DEADLINE = "<deadline:cloud_ready|registration|deregistration|mail_tracked>"
+REGION = f'"<region:{"|".join(REGIONS)}>"'
+DEADLINE = f"<deadline:{'|'.join(DEADLINES)}>"
 
 
 def table_rows(datatable: list[list[str]] | None, header: bool = True) -> list[list[str]]:

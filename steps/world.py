@@ -16,26 +16,22 @@ from typing import Any
 
 import pytest
 
+from harness.access import LabAccess
 from harness.appliance import AsyncOSCli, AsyncOSGui, Page, Secret
+from harness.appliance.cloud_page import CloudSettingsView, labels_for, read_cloud_page
 from harness.cloud import SseAdmin, ThreatResponseClient
-from harness.errors import ApiError, AuthenticationFailed, CliError, DriverError
+from harness.errors import ApiError, AuthenticationFailed, CliError
+from harness.facts import EMAIL_MODULE_TITLE, REGION_OF_SERVER, SERVER_LABEL, SERVER_OF_REGION
+from harness.labtime import TimedOut
+from harness.leasing import Appliance
 
+from .contexts import CliRun, Seen
 from .expect import expect
-from .lab import (
-    REGION_OF_SERVER,
-    SERVER_LABEL,
-    SERVER_OF_REGION,
-    CloudState,
-    Device,
-    LabAccess,
-    TimedOut,
-)
 from .placeholders import resolve
 
+CloudState = CloudSettingsView  # what the steps read off Network > Cloud Service Settings
 ROLLBACK_QUESTION = r"save the current configuration for rollback"
-FEW_MINUTES = 180.0  # simulated seconds: the documents' "wait a few minutes" (ENA-4)
 TOKEN_PROMPT = "Enter a registration token key"
-EMAIL_MODULE_TITLE = {"esa": "Email Security Appliance", "gateway": "Email Security Appliance", "sma": "SMA Email"}
 # Module settings of the Add New Module form (VER-3), by their labels.
 DEVICE_SETTING = "Registered Device"
 TIMEFRAME_SETTING = "Request Timeframe (days)"
@@ -61,39 +57,12 @@ def expiry_hours(text: str) -> int:
 
 
 @dataclass
-class CliRun:
-    command: str
-    output: str
-    error: CliError | None = None
-
-
-@dataclass
 class World:
     request: pytest.FixtureRequest
     lab: LabAccess
-    device: Device
+    device: Appliance
     values: dict[str, str] = field(default_factory=dict)
-    cli_run: CliRun | None = None
-    tokens: list[str] = field(default_factory=list)
-    token_batch: Any = None
-    token_file: str | None = None
-    sse_error: ApiError | None = None
-    listed: list[dict[str, Any]] = field(default_factory=list)
-    listed_where: str = ""
-    choices: list[dict[str, Any]] = field(default_factory=list)
-    module: dict[str, Any] | None = None
-    module_error: ApiError | None = None
-    investigation: dict[str, Any] | None = None
-    investigated: str = ""
-    investigate_region: str | None = None
-    action_result: dict[str, Any] | None = None
-    action_error: DriverError | None = None
-    sent: dict[str, Any] = field(default_factory=dict)
-    ribbon: dict[str, Any] = field(default_factory=dict)
-    version_text: str = ""
-    proxy_log_since: int = 0
-    netcheck: Any = None  # the last network check's report (harness.net.NetcheckReport)
-    page_fresh: bool = False  # the GUI page is the result of the scenario's last action (not stale)
+    seen: Seen = field(default_factory=Seen)
     cleanups: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -139,40 +108,30 @@ class World:
                 problems.append(f"{what}: {type(exc).__name__}: {exc}")
         return problems
 
-    def need_control(self, manual: str) -> None:
-        """A lab set-up only the simulator's control plane can make; real gear needs a person."""
-        if not self.lab.has_control:
-            pytest.skip(f"manual set-up needed on this testbed: {manual}")
-
     # ---- reading the appliance ----------------------------------------------------------------------
     def cloud_state(self) -> CloudState:
         """Network > Cloud Service Settings, read from the GUI (the page the documents show)."""
         url = self.lab.cloud_url.get(self.device.name)
         page = self.gui.open(url) if url else self.gui.navigate("Network", "Cloud Service Settings")
         self.lab.cloud_url.setdefault(self.device.name, page.url)
-        self.page_fresh = True
+        self.seen.gui.page_fresh = True
         return self.cloud_state_of(page)
 
-    @staticmethod
-    def cloud_state_of(page: Page) -> CloudState:
-        enabled = page.value("Threat Response") or page.value("Cloud Service") or \
-            page.value("Cisco Cloud Services") or ""
-        server = page.value("Threat Response Server") or page.value("SecureX Server") or \
-            page.value("Cisco Secure Server") or ""
-        register_form = page.form_with("Register")
-        token_field = register_form is not None and page.button("Register") is not None and any(
-            f.kind in ("text", "password") for f in register_form.fields)
-        return CloudState(enabled=enabled, server=server, status=page.value("Status") or "",
-                          token_field=token_field, deregister_button=page.button("Deregister") is not None,
-                          text=page.text)
+    def cloud_state_of(self, page: Page) -> CloudState:
+        return read_cloud_page(page, labels_for(self.lab.testbed.deviations))
+
+    def poll(self, deadline: str, probe: Callable[[], Any], done: Callable[[Any], bool], what: str,
+             settle: bool = False) -> Any:
+        """Wait for the leased appliance (and the cloud it talks to) to reach a state, within ``deadline``."""
+        return self.lab.time.poll(deadline, probe, done, what, owner=self.device.name, settle=settle)
 
     def wait_state(self, deadline: str, done: Callable[[CloudState], bool], what: str,
-                   settle: float = 0.0) -> CloudState:
+                   settle: bool = False) -> CloudState:
         try:
-            return self.lab.poll(deadline, self.cloud_state, done, what, settle=settle)
+            return self.poll(deadline, self.cloud_state, done, what, settle=settle)  # type: ignore[no-any-return]
         except TimedOut as exc:
             last = exc.last.describe() if isinstance(exc.last, CloudState) else exc.last
-            self.check(False, what, f"after the {deadline} deadline ({self.lab.deadlines.of(deadline):.0f}s): {last}",
+            self.check(False, what, f"after the {deadline} deadline ({self.lab.time.of(deadline):.0f}s): {last}",
                        f"not within the {deadline} deadline")
             raise  # unreachable: check() raised
 
@@ -189,20 +148,13 @@ class World:
         """The appliance with cloud services disabled, nothing pending, not registered anywhere.
 
         Over the protocols: deregister if registered (CLI), disable if enabled, commit, abandon
-        anything pending. On a simulator the same state is reached faster: the appliance's SSE record
-        is deleted in the SSE portal (admin API) and the appliance is reset through the control plane.
+        anything pending. Where the lab control can reset the appliance (a simulator), the same state is
+        reached in one call. Either way the appliance's records are then deleted from every region's SSE
+        (the portal's delete), whatever an earlier session or another worker left there.
         """
-        if self.lab.has_control:
-            path = f"/_sim/appliances/{self.device.name}"
-            faults = {k: v for k, v in ((self.lab.control("GET", path) or {}).get("faults") or {}).items() if v}
-            self.lab.control("POST", f"{path}/reset")
-            if faults:
-                # The reset is a speed-up of the protocol path, which would not touch injected faults:
-                # whatever the lab engineer injected stays in force.
-                self.lab.control("POST", f"{path}/faults", faults)
+        if self.lab.control.reset_appliance(self.device.name):
             self.gui.page = None  # the page read before the reset is stale
-            if self.device.name in self.lab.sse_dirty:
-                self.forget_sse_records()
+            self.forget_sse_records()
             return
         state = self.cloud_state()
         if state.in_progress:
@@ -227,7 +179,6 @@ class World:
                 except ApiError as exc:
                     if exc.status != 404:
                         raise
-        self.lab.sse_dirty.discard(self.device.name)
 
     def _gui_has_pending(self) -> bool:
         page = self.gui.open("")
@@ -244,7 +195,7 @@ class World:
             self.lab.tr_enabled[region] = True
 
     def sse_regions(self) -> list[str]:
-        return [r for r in SERVER_OF_REGION if r in self.lab.sse_config]
+        return self.lab.sse_regions
 
     # ---- the documented procedures ------------------------------------------------------------------
     def enable(self, server: str | None, interface: str) -> None:
@@ -254,7 +205,7 @@ class World:
             label = SERVER_LABEL.get(server.upper()) if server else None
             self.gui.edit_cloud_settings(enable=True, server=label)
             self.gui.commit_changes("ctrlab: enable Threat Response")
-            self.page_fresh = True
+            self.seen.gui.page_fresh = True
         elif interface == "CLI":
             self.run_cli("threatresponseconfig", ["ENABLE"])
             if server:
@@ -267,7 +218,7 @@ class World:
         """ENA-4: "after a few minutes a Registration Token field and a Register button appear"."""
         # "after a few minutes": three simulated minutes pass before the first look.
         return self.wait_state("cloud_ready", lambda s: s.token_field, "a Registration Token field and Register button",
-                               settle=FEW_MINUTES)
+                               settle=True)
 
     def waiting_for_token(self, server: str | None = None) -> None:
         self.ensure_threat_response_in_sse()
@@ -297,15 +248,14 @@ class World:
 
     def remember_token(self, token: str) -> None:
         self.lab.mask(token)
-        self.lab.sse_dirty.add(self.device.name)  # a registration may follow: SSE may list the device
-        self.tokens.append(token)
+        self.seen.sse.tokens.append(token)
         self.values["token"] = token
 
     @property
     def token(self) -> str:
-        if not self.tokens:
+        if not self.seen.sse.tokens:
             raise LookupError("no registration token in this scenario yet (a step must get one first)")
-        return self.tokens[-1]
+        return self.seen.sse.tokens[-1]
 
     def register(self, token: str, interface: str) -> None:
         """REG-2 (GUI: paste the token, Register) / REG-3 (CLI: cloudserviceconfig > REGISTER)."""
@@ -315,7 +265,7 @@ class World:
             self.gui.navigate("Network", "Cloud Service Settings")
             self.gui.fill({"Registration Token": token})
             self.gui.click("Register")
-            self.page_fresh = True
+            self.seen.gui.page_fresh = True
         else:
             self.run_cli("cloudserviceconfig", ["REGISTER", Secret(token)])
 
@@ -357,7 +307,7 @@ class World:
         if interface.upper() == "GUI":
             self.gui.edit_cloud_settings(enable=True, server=SERVER_LABEL[server.upper()])
             page = self.gui.commit_changes("ctrlab: switch server")
-            self.page_fresh = True
+            self.seen.gui.page_fresh = True
             self.check(page.has_text("Your changes have been committed"),
                        "Success — Your changes have been committed.", page.text[:800], "Commit Changes")
         else:
@@ -368,13 +318,13 @@ class World:
     def run_cli(self, command: str, answers: list[str] | None = None) -> CliRun:
         """Run a command, answering its questions in order; the appliance's refusal is an observation."""
         optional = {ROLLBACK_QUESTION: "Y"} if command.split()[0].lower() == "commit" else None
-        self.page_fresh = False  # whatever the GUI showed may have changed
+        self.seen.gui.page_fresh = False  # whatever the GUI showed may have changed
         try:
             output = self.cli.converse(command, answers or [], optional=optional)
             run = CliRun(command, output)
         except CliError as exc:
             run = CliRun(command, exc.output, exc)
-        self.cli_run = run
+        self.seen.cli.run = run
         return run
 
     # ---- SSE and Threat Response --------------------------------------------------------------------
@@ -432,8 +382,8 @@ class World:
         client = self.ctr(region)
         created = client.create_module_instance(str(name), str(module_type["id"]), body)
         self.on_teardown("delete the module", lambda: client.delete_module_instance(str(created["id"])))
-        self.module = {**created, "_type": module_type}
-        return self.module
+        self.seen.ctr.module = {**created, "_type": module_type}
+        return self.seen.ctr.module
 
     def _device_id_anywhere(self) -> str:
         for region in self.sse_regions():
@@ -446,14 +396,14 @@ class World:
         client = self.ctr(region)
         found = client.inspect(query)
         result = client.observe(found) if found else {"data": [], "errors": []}
-        self.investigation = {"query": query, "observables": found, **result}
-        self.investigated, self.investigate_region = query, region
-        return self.investigation
+        self.seen.ctr.investigation = {"query": query, "observables": found, **result}
+        self.seen.ctr.investigated, self.seen.ctr.investigate_region = query, region
+        return self.seen.ctr.investigation
 
     def module_sightings(self, investigation: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Sightings the scenario's module contributed (other modules of the tenant are not ours)."""
-        investigation = investigation or self.investigation or {}
-        mine = (self.module or {}).get("id")
+        investigation = investigation or self.seen.ctr.investigation or {}
+        mine = (self.seen.ctr.module or {}).get("id")
         out = []
         for bundle in investigation.get("data") or []:
             if mine and bundle.get("module_instance_id") != mine:
@@ -463,9 +413,12 @@ class World:
 
     def reinvestigate_until_sighting(self) -> list[dict[str, Any]]:
         try:
-            last = self.lab.poll("mail_tracked", lambda: self.investigate(self.investigated, self.investigate_region),
-                                 lambda inv: bool(self.module_sightings(inv)), "a sighting from the module",
-                                 sim_step=0.0)
+            last = self.poll(
+                "mail_tracked",
+                lambda: self.investigate(self.seen.ctr.investigated, self.seen.ctr.investigate_region),
+                lambda inv: bool(self.module_sightings(inv)),
+                "a sighting from the module",
+            )
         except TimedOut as exc:
             last = exc.last
         return self.module_sightings(last)
@@ -481,17 +434,23 @@ class World:
             attachments.append((name, content))
             self.values[f"sha256 of {name}"] = hashlib.sha256(content).hexdigest()
         smtp = self.lab.smtp(self.device)
-        sent = smtp.send(sender, recipients, fields.get("subject", "ctrlab"), message_id=fields.get("message-id"),
-                         attachments=attachments)
-        self.sent = {**fields, "message_id": sent.message_id_bare, "mid": sent.mid}
+        sent = smtp.send(
+            sender,
+            recipients,
+            fields.get("subject", "ctrlab"),
+            message_id=fields.get("message-id"),
+            attachments=attachments,
+        )
+        self.seen.mail.sent = {**fields, "message_id": sent.message_id_bare, "mid": sent.mid}
         if sent.mid is not None:
             self.values["mid"] = str(sent.mid)
         # The address the appliance saw the message come from: what ip:"..." must find (VER-6).
-        self.values["sender ip"] = self.device.endpoint("smtp")[0] if _is_loopback_host(self.device) else \
-            self.values.get("sender ip", "")
+        self.values["sender ip"] = (
+            self.device.endpoint("smtp")[0] if _is_loopback_host(self.device) else self.values.get("sender ip", "")
+        )
 
 
-def _is_loopback_host(device: Device) -> bool:
+def _is_loopback_host(device: Appliance) -> bool:
     return device.endpoint("smtp")[0].startswith("127.")
 
 

@@ -92,6 +92,10 @@ class Lab:
         self.ca = LabCA(self.directory)
         self.fleet = Fleet()
         self.endpoints: list[ApplianceEndpoints] = []
+        self.host_keys: list[str] = []
+        # Sent in each appliance's SSH identification line and by /_sim/health: the harness checks both
+        # match before treating a device as a simulator (destructive scenarios without --allow-destructive).
+        self.lab_id = secrets.token_hex(8)  # written into the testbed: the harness verifies them as on real gear
         self._runners: list[web.AppRunner] = []
         self._stoppers: list[Callable[[], Awaitable[None]]] = []
         self.netlab = NetLab(self.ca, self.reqlog, self.redactor, self.clock, https_port=options.https_port,
@@ -115,6 +119,7 @@ class Lab:
             resolver=self.netlab.appliance_resolver, ssl_context=self.ca.client_context(),
             https_port=self.netlab.appliance_https_port, api_host=HOST, netns=self.netlab.appliance_netns))
         host_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.host_keys = [_public_line(host_key)]
         gui_tls = self.ca.server_context(HOST, "localhost")
         await asyncio.gather(*(self._start_appliance(spec, host_key, gui_tls) for spec in self.plan()))
         for region in REGIONS:
@@ -147,7 +152,7 @@ class Lab:
         appliance.connector = self.connector
         self.fleet.add(appliance)
         endpoints = ApplianceEndpoints(appliance)
-        ssh = await start_ssh_server(appliance, HOST, 0, host_key)
+        ssh = await start_ssh_server(appliance, HOST, 0, host_key, server_version=f"ctrlab-sim_{self.lab_id}")
 
         async def stop_ssh() -> None:
             ssh.close()
@@ -191,6 +196,7 @@ class Lab:
     # ---- control plane root -------------------------------------------------------------------
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "version": __version__, "appliances": len(self.fleet),
+                                  "lab_id": self.lab_id,
                                   "now": self.clock.now().isoformat(), "speed": self.clock.speed})
 
     async def _reset(self, request: web.Request) -> web.Response:
@@ -241,7 +247,8 @@ class Lab:
                 "hostname": a.spec.hostname,
                 "credentials": {"default": {"username": "admin", "password": a.password}},
                 "connections": {
-                    "cli": {"protocol": "ssh", "host": HOST, "port": ep.ports["cli"]},
+                    "cli": {"protocol": "ssh", "host": HOST, "port": ep.ports["cli"],
+                            "host_keys": list(self.host_keys)},
                     "gui": {"protocol": "https", "host": HOST, "port": ep.ports["gui"]},
                     "api": {"protocol": "https", "host": HOST, "port": ep.ports["api"]},
                     "smtp": {"protocol": "smtp", "host": HOST, "port": ep.ports["smtp"]},
@@ -307,6 +314,11 @@ class Lab:
         await self.netlab.stop()
 
 
+def _public_line(key: asyncssh.SSHKey) -> str:
+    """An SSH host key as the testbed records it: ``<type> <base64>`` (OpenSSH, no comment)."""
+    return " ".join(key.export_public_key("openssh").decode().split()[:2])
+
+
 async def run(options: LabOptions, testbed_out: Path) -> None:
     started = time.monotonic()
     lab = Lab(options)
@@ -339,7 +351,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[LabOptions, Path]:
                         help="content security gateways to add (alternating the two ENA-8 variants)")
     parser.add_argument("--model", default="C100V")
     parser.add_argument("--version", dest="asyncos_version", default="13.0.0-392", help="AsyncOS version")
-    parser.add_argument("--region", choices=sorted(REGIONS), default="nam", help="the testbed's region")
+    parser.add_argument("--region", choices=list(REGIONS), default="nam", help="the testbed's region")
     parser.add_argument("--speed", type=float, default=DEFAULT_SPEED, help="simulated seconds per real second")
     parser.add_argument("--dir", type=Path, default=None, help="lab directory (CA bundle); default: a temp dir")
     parser.add_argument("--https-port", type=int, default=None, help="port of the cloud sites (default 443)")

@@ -35,8 +35,9 @@ from typing import Any, NamedTuple
 
 import asyncssh
 
-from ..errors import AuthenticationFailed, CliError, DriverTimeout, LabUnreachable
+from ..errors import AuthenticationFailed, CliError, DriverTimeout, HostKeyMismatch, HostKeyUnknown, LabUnreachable
 from ..transcript import Transcript
+from ..trust import HostTrust, fingerprint, lookup
 from ._aio import DriverLoop, driver_loop
 
 PAGER = "-Press Any Key For More-"
@@ -179,7 +180,8 @@ class AsyncOSCli:
 
     def __init__(self, host: str, port: int = 22, username: str = "admin", password: str = "", *,
                  name: str = "appliance", timeout: float = 30.0, connect_timeout: float = 10.0,
-                 connect_attempts: int = 3, known_hosts: Any = None, term_size: tuple[int, int] = (511, 200),
+                 connect_attempts: int = 3, host_trust: HostTrust | None = None,
+                 term_size: tuple[int, int] = (511, 200),
                  transcript: Transcript | None = None, ssh_options: Mapping[str, Any] | None = None,
                  loop: DriverLoop | None = None) -> None:
         self.host, self.port = host, port
@@ -189,7 +191,10 @@ class AsyncOSCli:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.connect_attempts = max(1, connect_attempts)
-        self.known_hosts = known_hosts  # None: host keys are not checked (lab gear is re-imaged often)
+        # The host keys this endpoint may present; None: the ones the provisioned testbed recorded
+        # (harness.trust registry), looked up at login. Never "unchecked".
+        self.host_trust = host_trust
+        self.name = name
         self.term_size = term_size  # wide, so AsyncOS does not wrap lines
         self.ssh_options = dict(ssh_options or {})
         self.transcript = transcript if transcript is not None else Transcript(self.what)
@@ -352,9 +357,39 @@ class AsyncOSCli:
         assert last is not None
         raise last
 
+    def _trusted(self) -> HostTrust:
+        trust = self.host_trust or lookup(self.host, self.port)
+        if trust is None or not trust.keys:
+            raise HostKeyUnknown(self.name, self.endpoint, trust.testbed if trust else "PATH")
+        return trust
+
+    async def _connect(self, trust: HostTrust, options: dict[str, Any]) -> asyncssh.SSHClientConnection:
+        """asyncssh.connect, accepting only the trusted host keys; a refusal names both fingerprints."""
+        offered: list[asyncssh.SSHKey] = []
+
+        class _Client(asyncssh.SSHClient):
+            def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
+                offered.append(key)  # called only for a key that is not among the trusted ones
+                return False
+
+        keys = [asyncssh.import_public_key(k) for k in trust.keys]
+        # Only the recorded key types are negotiated: a server that also has an RSA key must show the
+        # recorded ed25519 one, not pick the RSA one and be refused for it.
+        algs = list(dict.fromkeys(a.decode() for k in keys for a in k.sig_algorithms))
+        try:
+            return await asyncssh.connect(self.host, self.port, known_hosts=(keys, [], []), client_factory=_Client,
+                                          server_host_key_algs=algs, **options)
+        except (asyncssh.HostKeyNotVerifiable, asyncssh.KeyExchangeFailed) as exc:
+            if isinstance(exc, asyncssh.KeyExchangeFailed) and "host key" not in str(exc).lower():
+                raise
+            seen = (fingerprint(offered[0].export_public_key("openssh").decode()) if offered
+                    else f"no key of the recorded type(s) ({exc.reason})")
+            raise HostKeyMismatch(trust.device, self.endpoint, trust.fingerprints, seen) from None
+
     async def _open(self) -> tuple[_Shell, str]:
+        trust = self._trusted()
         options: dict[str, Any] = {
-            "username": self.username, "password": self._password, "known_hosts": self.known_hosts,
+            "username": self.username, "password": self._password,
             "client_keys": None, "agent_path": None, "config": None,  # only the testbed's credentials count
             "preferred_auth": "password,keyboard-interactive", "connect_timeout": self.connect_timeout,
             "login_timeout": self.connect_timeout,
@@ -364,7 +399,7 @@ class AsyncOSCli:
             "encryption_algs": ENCRYPTION_ALGS,
         }
         options.update(self.ssh_options)
-        conn = await asyncssh.connect(self.host, self.port, **options)
+        conn = await self._connect(trust, options)
         try:
             proc = await conn.create_process(term_type="vt100", term_size=self.term_size, encoding="utf-8",
                                              errors="replace")

@@ -1,30 +1,36 @@
-"""Record an appliance's cloud settings before a destructive scenario and put them back after.
+"""Record what a destructive scenario can change on real gear before it runs, and put it back after.
 
-The settings are what Network > Cloud Service Settings shows: whether the feature is enabled, the
-server, and whether the appliance is registered. Restoring walks the documented procedures over the
-GUI: deregister if the registration must change, edit and commit the settings, wait for the token field
-and register again with a token from the testbed's SSE (admin API or portal-made tokens). Registration
-is the one thing that cannot be restored without a token: with no token source the restore says so.
+Per appliance (:class:`ApplianceKeeper`, one line per appliance when it cannot be restored):
+
+* the cloud settings, what Network > Cloud Service Settings shows: whether the feature is enabled, the
+  server, and whether the appliance is registered (:class:`GuiSettingsKeeper`). Restoring walks the
+  documented procedures over the GUI: deregister if the registration must change, edit and commit the
+  settings, wait for the token field and register again with a token from the testbed's SSE.
+  Registration cannot be restored without a token: with no token source the restore says so;
+* the remediation profile, System Administration > Account Settings > Enable Remediation Profile, which
+  the remediation scenarios switch (:class:`RemediationProfileKeeper`).
+
+Per Threat Response region of the testbed: the integration modules a scenario created are deleted
+(:class:`ModuleKeeper`; the modules that existed before are never touched).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from ..cloud.sse import token_source
-from ..errors import DriverError
+from ..errors import DriverError, LabUnreachable, NavigationError
+from ..facts import REGION_OF_SERVER
 from ..lab import Lab
 from ..polling import poll_until
 from ..safety import RestoreFailed
+from .cloud_page import read_cloud_page
 from .gui import AsyncOSGui
 from .page import Page
-
-SERVER_REGIONS = {"AMERICAS": "nam", "EUROPE": "eu", "APJC": "apjc"}
-FEATURE_LABELS = ("Threat Response", "Cloud Service", "Cisco Cloud Services")
-SERVER_LABELS = ("Threat Response Server", "SecureX Server", "Cisco Secure Server")
 
 
 @dataclass(frozen=True)
@@ -35,12 +41,9 @@ class CloudSettings:
 
 
 def read_settings(page: Page) -> CloudSettings:
-    feature = next((page.value(label) for label in FEATURE_LABELS if page.value(label)), None) or ""
-    server = next((page.value(label) for label in SERVER_LABELS if page.value(label)), None)
-    status = page.value("Status") or ""
-    return CloudSettings(enabled=feature.strip().lower() == "enabled",
-                         server=server if server and "No Server" not in server else None,
-                         registered="successfully registered" in status)
+    view = read_cloud_page(page)
+    return CloudSettings(enabled=view.is_enabled, server=view.server if view.server_choice else None,
+                         registered=view.registered)
 
 
 class GuiSettingsKeeper:
@@ -74,7 +77,7 @@ class GuiSettingsKeeper:
                                         server=snapshot.server if snapshot.enabled else None)
                 gui.commit_changes("ctrlab: restore the cloud settings recorded before a destructive scenario")
             if snapshot.registered and not self.snapshot().registered:
-                region = SERVER_REGIONS.get((snapshot.server or "AMERICAS").split(" ")[0], "nam")
+                region = REGION_OF_SERVER.get((snapshot.server or "AMERICAS").split(" ")[0], "nam")
                 token = self._token(region)  # from the SSE of the region it was registered in (REG-8)
                 if token is None:
                     raise RestoreFailed(f"{self.name} was registered before the scenario; re-registering it "
@@ -93,12 +96,119 @@ class GuiSettingsKeeper:
         poll_until(self.snapshot, self._deadline(deadline), accept=done, interval=self._interval,
                    describe=f"{self.name}: the {deadline} while restoring its cloud settings")
 
+    @staticmethod
+    def describe(snapshot: object) -> str:
+        assert isinstance(snapshot, CloudSettings)
+        if not snapshot.enabled:
+            return "Network > Cloud Service Settings: disabled"
+        return (f"Network > Cloud Service Settings: enabled, server {snapshot.server or 'none'}, "
+                f"{'registered' if snapshot.registered else 'not registered'}")
+
+
+REMEDIATION_PATH = ("System Administration", "Account Settings")
+REMEDIATION_LABEL = "Enable Remediation Profile"
+
+
+class RemediationProfileKeeper:
+    """System Administration > Account Settings > Enable Remediation Profile (REM-1), over the GUI.
+
+    ``None`` as a snapshot: the appliance has no such setting (an SMA), so there is nothing to restore."""
+
+    def __init__(self, name: str, gui: Callable[[], AsyncOSGui]) -> None:
+        self.name = name
+        self._gui = gui
+
+    def snapshot(self) -> bool | None:
+        try:
+            page = self._gui().navigate(*REMEDIATION_PATH)
+        except NavigationError:
+            return None
+        form = page.form_with(REMEDIATION_LABEL)
+        boxes = [f for f in (form.fields_labelled(REMEDIATION_LABEL) if form else []) if f.kind == "checkbox"]
+        return boxes[0].checked if boxes else None
+
+    def restore(self, snapshot: object) -> None:
+        if snapshot is None or self.snapshot() == snapshot:
+            return  # nothing changed: no Submit, no commit (there would be nothing to commit)
+        gui = self._gui()
+        try:
+            gui.navigate(*REMEDIATION_PATH)
+            gui.fill({REMEDIATION_LABEL: bool(snapshot)})
+            gui.click("Submit")
+            gui.commit_changes("ctrlab: restore the remediation profile recorded before a destructive scenario")
+        except DriverError as exc:
+            raise RestoreFailed(f"{self.name}: could not restore {REMEDIATION_LABEL}={snapshot}: {exc}") from exc
+        if self.snapshot() != snapshot:
+            raise RestoreFailed(f"{self.name}: {REMEDIATION_LABEL} is still not {snapshot} after restoring")
+
+    @staticmethod
+    def describe(snapshot: object) -> str:
+        if snapshot is None:
+            return "no remediation profile setting"
+        return f"System Administration > Account Settings: {REMEDIATION_LABEL} {'checked' if snapshot else 'unchecked'}"
+
+
+class ApplianceKeeper:
+    """Everything one appliance keeps: its parts are restored in order; a transport fault stops the rest
+    (the appliance is not reachable: asking again only adds noise), and one failure names them all."""
+
+    def __init__(self, name: str, parts: Sequence[Any]) -> None:
+        self.name = name
+        self.parts = list(parts)
+
+    def snapshot(self) -> tuple[object, ...]:
+        return tuple(part.snapshot() for part in self.parts)
+
+    def restore(self, snapshot: object) -> None:
+        assert isinstance(snapshot, tuple) and len(snapshot) == len(self.parts)
+        problems: list[str] = []
+        for part, recorded in zip(self.parts, snapshot, strict=True):
+            try:
+                part.restore(recorded)
+            except LabUnreachable as exc:
+                problems.append(str(exc).splitlines()[0])
+                break
+            except (DriverError, RestoreFailed) as exc:
+                problems.append(str(exc).splitlines()[0])
+        if problems:
+            raise RestoreFailed("; ".join(problems))
+
+    def describe(self, snapshot: object) -> str:
+        assert isinstance(snapshot, tuple)
+        return "; ".join(part.describe(s) for part, s in zip(self.parts, snapshot, strict=True))
+
+
+class ModuleKeeper:
+    """The Threat Response integration modules of one region: those a scenario created are deleted."""
+
+    def __init__(self, region: str, client: Callable[[], Any]) -> None:
+        self.name = f"Threat Response ({region})"
+        self._client = client
+
+    def snapshot(self) -> frozenset[str]:
+        return frozenset(str(m.get("id")) for m in self._client().module_instances() if m.get("id"))
+
+    def restore(self, snapshot: object) -> None:
+        assert isinstance(snapshot, frozenset)
+        client = self._client()
+        added = [m for m in client.module_instances() if m.get("id") and str(m["id"]) not in snapshot]
+        for module in added:
+            client.delete_module_instance(str(module["id"]))
+
+    @staticmethod
+    def describe(snapshot: object) -> str:
+        count = len(snapshot) if isinstance(snapshot, frozenset) else "?"
+        return f"delete the integration modules added during the scenario (keep the {count} that existed before)"
+
 
 @pytest.hookimpl(trylast=True)
 def pytest_ctrlab_settings_keepers(lab: Lab, item: pytest.Item) -> list[GuiSettingsKeeper] | None:
-    """The default keepers on real gear: every appliance of the testbed, over its GUI. A simulator lab
-    needs none: scenarios put its appliances in a known state themselves."""
-    if lab.is_simulator:
+    """The default keepers on real gear: every appliance not proven a simulator, over its GUI. A proven
+    simulator needs none: scenarios put its appliances in a known state themselves."""
+    from ..provenance import real_or_unknown
+
+    real = real_or_unknown(lab)  # what the devices proved, not what the testbed claims
+    if not real:
         return None
     verify: bool | str = lab.network.ca_bundle or True
     deadlines = lab.deadlines
@@ -111,8 +221,10 @@ def pytest_ctrlab_settings_keepers(lab: Lab, item: pytest.Item) -> list[GuiSetti
             sse.model_dump(exclude_none=True), region=region, verify=verify))
         return source.token()
 
-    keepers = []
+    keepers: list[Any] = []
     for name, device in lab.devices.items():
+        if name not in real:
+            continue  # a proven simulator: its scenarios put it in a known state themselves
         conn = device.connections.gui
         if conn is None:
             continue  # no GUI to read the settings from: the scenario is refused for lack of a keeper
@@ -125,6 +237,21 @@ def pytest_ctrlab_settings_keepers(lab: Lab, item: pytest.Item) -> list[GuiSetti
                                                    verify=verify),
                                 lambda g: g.close())
 
-        keepers.append(GuiSettingsKeeper(name, gui, token,
-                                         lambda n: float(getattr(deadlines, n)), deadlines.poll_interval))
+        keepers.append(ApplianceKeeper(name, [
+            GuiSettingsKeeper(name, gui, token, lambda n: float(getattr(deadlines, n)), deadlines.poll_interval),
+            RemediationProfileKeeper(name, gui),
+        ]))
+    if keepers:
+        keepers += [ModuleKeeper(region, _ctr_client(lab, region, verify)) for region in lab.testbed.cloud.ctr]
     return keepers or None
+
+
+def _ctr_client(lab: Lab, region: str, verify: bool | str) -> Callable[[], Any]:
+    def client() -> Any:
+        from ..cloud import ThreatResponseClient
+
+        conf = lab.ctr(region)
+        return lab.resource(("keeper-ctr", region), lambda: ThreatResponseClient.from_config(
+            region, conf.model_dump(), verify=verify))
+
+    return client

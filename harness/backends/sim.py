@@ -193,33 +193,3 @@ class SimBackend(Backend):
         # The lab leads its own process group: signal the group, so helpers it spawned stop too.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, sig)
-
-
-class SharedSimBackend(SimBackend):
-    """An xdist worker's view of the lab the controller runs: attach to its testbed, never start or stop it."""
-
-    def __init__(self, options: BackendOptions, testbed_path: Path) -> None:
-        super().__init__(options)
-        self.shared_testbed = testbed_path
-
-    def describe(self) -> str:
-        return f"{super().describe()}, shared by the xdist workers"
-
-    def provision(self) -> Testbed:
-        if self._testbed is not None:
-            return self._testbed
-        if not self.shared_testbed.is_file():
-            raise BackendError(f"the shared simulator lab's testbed {self.shared_testbed} is gone: did the "
-                               "xdist controller stop the lab early? (its log: sim-lab.log)")
-        testbed = self._read_testbed(self.shared_testbed)
-        self._wait_for_health(testbed, time.monotonic() + self.options.start_timeout)
-        self._testbed, self.testbed_path = testbed, self.shared_testbed
-        return testbed
-
-    def _fail(self, reason: str) -> NoReturn:
-        raise BackendError(f"the shared simulator lab is not usable: {reason}\n"
-                           f"--- last lines of {self.log_path} ---\n{self._log_tail()}")
-
-    def teardown(self) -> None:
-        # The controller owns the lab process and its log: a worker only forgets what it read.
-        self._testbed, self.testbed_path = None, None

@@ -25,14 +25,11 @@ from urllib.parse import quote
 import requests
 
 from ..errors import ApiError, AuthenticationFailed, RateLimited
+from ..facts import REGION_TABLE
 from ..http import DEFAULT_TIMEOUT, HttpSession, Timeout
 from ..transcript import Transcript, mask_body
 
-REGIONS: dict[str, tuple[str, str]] = {
-    "nam": ("https://visibility.amp.cisco.com", "https://private.intel.amp.cisco.com"),
-    "eu": ("https://visibility.eu.amp.cisco.com", "https://private.intel.eu.amp.cisco.com"),
-    "apjc": ("https://visibility.apjc.amp.cisco.com", "https://private.intel.apjc.amp.cisco.com"),
-}
+REGIONS: dict[str, tuple[str, str]] = {r.name: (r.ctr_base, r.ctr_intel) for r in REGION_TABLE}
 ObservableLike = Mapping[str, str] | tuple[str, str]
 
 
@@ -58,7 +55,7 @@ class ThreatResponseClient:
                  transcript: Transcript | None = None, rate_limit_deadline: float = 60.0,
                  token_margin: float = 30.0, proxies: Mapping[str, str] | None = None) -> None:
         if region not in REGIONS and not (base_url and intel_url):
-            raise ValueError(f"unknown region {region!r}: one of {sorted(REGIONS)}, or give base_url and intel_url")
+            raise ValueError(f"unknown region {region!r}: one of {list(REGIONS)}, or give base_url and intel_url")
         default_base, default_intel = REGIONS.get(region, ("", ""))
         self.region = region
         self.base_url = (base_url or default_base).rstrip("/")

@@ -16,19 +16,16 @@ from ..appliance import Page, TrackingRecord
 from ..appliance.gui import EDIT_BUTTONS
 from ..cloud import ThreatResponseClient
 from ..errors import DriverError
+from ..facts import CLOUD_PAGE, NOT_MAIL_MODULES, REGISTERED, SETTLING
+from ..facts import REGION_OF_SERVER as SERVER_REGION
 from ..polling import PollTimeout, poll_until
 from ..testbed import Device
 from . import remedies, versions
 from .clients import Clients
 from .result import Row, Status
 
-FEATURE_LABELS = ("Threat Response", "Cloud Service", "Cisco Cloud Services")  # ESA/SMA; gateway variants
-SERVER_LABELS = ("Threat Response Server", "SecureX Server", "Cisco Secure Server")
-REGISTERED = "successfully registered"
-SETTLING = ("in progress", "is busy")  # states that end by themselves "after a few minutes"
-SERVER_REGION = {"AMERICAS": "nam", "EUROPE": "eu", "APJC": "apjc"}
-# VER-8: the SMA Web module (beta) reports web traffic only: it cannot answer an email investigation.
-NOT_MAIL_MODULES = ("SMA Web",)
+FEATURE_LABELS = CLOUD_PAGE.feature  # ESA/SMA; gateway variants
+SERVER_LABELS = CLOUD_PAGE.server
 
 
 @dataclass
@@ -47,6 +44,7 @@ class Subject:
     module_id: str | None = None
     feature: str | None = None  # the page's label of the on/off setting ("Threat Response", "Cloud Service", ...)
     edit_button: str | None = None  # the page's edit button ("Edit Settings", "Edit Global Settings", "Enable")
+    threat_response_off: bool = False  # the SSE Threat Response check found it disabled (TS-1)
     facts: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -246,6 +244,9 @@ def investigation(s: Subject) -> Row:
             return s.row(check, refs, Status.PASS, f'{kind}:"{value}" returns a sighting from the module '
                          f"(latest mail: MID {mail.mid})")
     said = f"; the module says: {'; '.join(dict.fromkeys(errors))}" if errors else ""
+    if s.threat_response_off:  # TS-1: no module reaches the device while SSE does not share it; syntax is not it
+        return s.row(check, "TS-1/VER-5", Status.FAIL, f"Threat Response is disabled in SSE (see SSE Threat "
+                     f'Response): no sighting for cisco_mid:"{mail.mid}"{said}', remedies.TS_1)
     return s.row(check, refs, Status.FAIL, f'no sighting from the module for cisco_mid:"{mail.mid}" or its subject '
                  f"(tracked on the appliance){said}", remedies.ts_2(s.region))
 

@@ -18,9 +18,10 @@ HELP = "read-only diagnosis of a lab along the documents' troubleshooting, with 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("doctor", help=HELP, description=HELP)
     parser.add_argument("--testbed", type=Path, required=True, help="testbed YAML of the lab (real or simulated)")
-    parser.add_argument("--region", choices=REGIONS, default=None, help="override the testbed's cloud.region")
+    parser.add_argument("--region", choices=REGIONS, default=None,
+                        help="override the testbed's cloud.region (default: the testbed's)")
     parser.add_argument("--timeout", type=float, default=5.0,
-                        help="seconds per network probe and connection attempt (default 5)")
+                        help="seconds per network probe and connection attempt")
     parser.add_argument("--wait", type=float, default=None,
                         help="seconds to wait for a registration in progress (default: the testbed's "
                              "deadlines.registration)")

@@ -3,12 +3,14 @@ content security gateways, REQUIREMENTS.md), per product where the documents wor
 
 from __future__ import annotations
 
-SSE_PORTAL = {"nam": "admin.sse.itd.cisco.com", "eu": "admin.eu.sse.itd.cisco.com",
-              "apjc": "admin.apj.sse.itd.cisco.com"}
-SERVER = {"nam": "AMERICAS", "eu": "EUROPE", "apjc": "APJC"}  # the appliance's server choices (ENA-3)
-CTR_SERVER = {"nam": "visibility.amp.cisco.com", "eu": "visibility.eu.amp.cisco.com",
-              "apjc": "visibility.apjc.amp.cisco.com"}
-PRODUCT = {"esa": "ESA", "sma": "SMA", "gateway": "content security gateway"}
+from urllib.parse import urlsplit
+
+from ..facts import PRODUCT_NAME as PRODUCT
+from ..facts import REGION_TABLE
+from ..facts import SERVER_OF_REGION as SERVER  # the appliance's server choices (ENA-3)
+
+SSE_PORTAL = {r.name: r.sse_portal for r in REGION_TABLE}
+CTR_SERVER = {r.name: urlsplit(r.ctr_base).hostname for r in REGION_TABLE}
 
 # PRE-5/TS-5 (seeds 002/004 troubleshooting): the SMA and a directly integrated ESA have different minimums. The
 # documents give no number of their own for the content security gateways (seed 000/001): an email gateway

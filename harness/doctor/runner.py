@@ -35,6 +35,7 @@ def diagnose(testbed: Testbed, *, region: str | None = None, timeout: float = 5.
                 if check not in outcomes:  # once per diagnosis: the region's path and tenant are shared
                     outcomes[check] = _shared(progress, check, testbed, clients, region, timeout)
                 o = outcomes[check]
+                subject.threat_response_off |= o.threat_response_off
                 rows.append(Row(name, check, refs, o.status, o.detail, o.remedy))
             for check, run in CHECKS[1:]:
                 rows.append(_timed(progress, name, check, partial(run, subject)))

@@ -19,6 +19,7 @@ class Outcome:
     status: Status
     detail: str
     remedy: str = ""
+    threat_response_off: bool = False  # SSE says Threat Response is disabled (TS-1): later checks name that cause
 
 
 def firewall(testbed: Testbed, region: str, timeout: float) -> Outcome:
@@ -43,4 +44,5 @@ def sse_threat_response(clients: Clients, region: str) -> Outcome:
     if sse.cloud_service_enabled():
         return Outcome(Status.PASS, f"Cisco Threat Response is enabled in SSE ({region})")
     return Outcome(Status.FAIL, f"Cisco Threat Response is disabled on SSE's Cloud Services tab ({region}); the "
-                   "appliance cannot be chosen as a module's Registered Device", remedies.TS_1)
+                   "appliance cannot be chosen as a module's Registered Device", remedies.TS_1,
+                   threat_response_off=True)

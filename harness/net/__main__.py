@@ -1,5 +1,5 @@
-"""``python -m harness.net --testbed FILE``: the same as ``ctrlab netcheck`` (usable before it is wired,
-and inside a network namespace with ``ip netns exec``)."""
+"""``python -m harness.net --testbed FILE``: the same as ``ctrlab netcheck``, by module name (what runs inside
+a network namespace with ``ip netns exec``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from .cli import HELP, configure, run
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.net", description=HELP)
+    from ..cli import DefaultsFormatter
+
+    parser = argparse.ArgumentParser(prog="python -m harness.net", description=HELP, formatter_class=DefaultsFormatter)
     configure(parser)
     return run(parser.parse_args(argv))
 

@@ -8,8 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from ..testbed import REGIONS
 from .check import DEFAULT_TIMEOUT, check
-from .fqdns import REGION_FQDNS
 from .settings import SettingsError
 
 HELP = "check that the region's FQDNs are reachable on HTTPS 443 (PRE-3; through the proxy, PRE-4)"
@@ -24,11 +24,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--testbed", type=Path, required=True, help="testbed YAML (network.*, cloud.region)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help=f"seconds per probe (default {DEFAULT_TIMEOUT:g}); probes run concurrently")
-    parser.add_argument("--pcap", type=Path, default=None, help="write the probes' packets here (needs root)")
-    parser.add_argument("--region", choices=sorted(REGION_FQDNS), default=None,
-                        help="override the testbed's cloud.region")
-    parser.add_argument("--json", dest="json_out", type=Path, default=None, help="also write the report as JSON")
+                        help="seconds per probe; probes run concurrently")
+    parser.add_argument("--pcap", type=Path, default=None,
+                        help="write the probes' packets here (needs root; default: no capture)")
+    parser.add_argument("--region", choices=REGIONS, default=None,
+                        help="override the testbed's cloud.region (default: the testbed's)")
+    parser.add_argument("--json", dest="json_out", type=Path, default=None,
+                        help="also write the report as JSON to this file (default: the table only)")
     parser.add_argument("--no-raw", action="store_true", help="no raw SYN probe and no capture")
 
 

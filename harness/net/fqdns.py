@@ -6,22 +6,13 @@ is what the documents say (seeds 000 and 003), and real gear is checked against 
 
 from __future__ import annotations
 
-EST_FQDN = "est.sco.cisco.com"
+from ..facts import EST_APPLICABILITY, EST_FQDN, REGION_TABLE
 
 # region -> the SSE device API FQDN of that region
-REGION_FQDNS: dict[str, str] = {
-    "nam": "api-sse.cisco.com",
-    "eu": "api.eu.sse.itd.cisco.com",
-    "apjc": "api.apj.sse.itd.cisco.com",
-}
+REGION_FQDNS: dict[str, str] = {r.name: r.sse_api for r in REGION_TABLE}
 
 # "(applicable for ...)" as the firewall list of seed 003 words it; APJC from seed 000 (SecureX era).
-APPLICABILITY: dict[str, str] = {
-    "api-sse.cisco.com": "applicable for Americas users only",
-    "api.eu.sse.itd.cisco.com": "applicable for European Union (EU) users only",
-    "api.apj.sse.itd.cisco.com": "applicable for APJC users only",
-    EST_FQDN: "applicable for APJC, EU, and NAM users",
-}
+APPLICABILITY: dict[str, str] = {**{r.sse_api: r.applicability for r in REGION_TABLE}, EST_FQDN: EST_APPLICABILITY}
 
 
 def required_fqdns(region: str) -> list[str]:
@@ -29,7 +20,7 @@ def required_fqdns(region: str) -> list[str]:
     try:
         return [REGION_FQDNS[region.lower()], EST_FQDN]
     except KeyError:
-        raise ValueError(f"unknown region {region!r}: one of {sorted(REGION_FQDNS)}") from None
+        raise ValueError(f"unknown region {region!r}: one of {list(REGION_FQDNS)}") from None
 
 
 def firewall_remedy(fqdn: str, https_port: int = 443) -> str:

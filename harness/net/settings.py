@@ -110,13 +110,18 @@ def parse_resolver(value: Any) -> tuple[str, int] | None:
         raise SettingsError(f"network.resolver must be host:port, got {text!r}") from None
 
 
+# The fields the check reads: only these must resolve; an unset device password or an %ASK{} one elsewhere
+# in the file neither stops it nor is asked for (harness/testbed/envsubst.py).
+NEEDED_FIELDS = ("network", "cloud.region", "testbed.name", "testbed.simulator")
+
+
 def load_testbed(path: Path) -> Any:
-    """The harness's testbed model (validated, ``%ENV{}`` resolved); its errors as SettingsError."""
-    from harness.testbed import TestbedError
+    """The harness's testbed model (validated, ``%ENV{}`` resolved where the check reads); errors as SettingsError."""
+    from harness.testbed import TestbedError, fields_under
     from harness.testbed import load_testbed as harness_loader
 
     try:
-        return harness_loader(path)
+        return harness_loader(path, needed=fields_under(*NEEDED_FIELDS))
     except TestbedError as exc:
         raise SettingsError(str(exc)) from None
 

@@ -19,14 +19,37 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .envsubst import dotted, substitute
+from .envsubst import Asker, Needed, Substitution, ask_on_terminal, dotted, every_field, substitute
 from .errors import TestbedError
-from .model import SECRET_FIELDS, Testbed
-
+from .model import PYATS_FIELDS, SECRET_FIELDS, Testbed
 
 # ---- YAML ---------------------------------------------------------------------------------------------
+# Limits a testbed never comes near (the documented example: ~150 nodes, depth 6), far below what
+# hurts: a 4 KB "billion laughs" expands to 10^8 nodes, and 50,000-deep nesting overflows the stack.
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 100_000  # after alias expansion: what the %ENV walk and the validation would have to visit
+
+
+class _LimitExceeded(Exception):
+    """A bound of :func:`_parse_yaml` was crossed; the message is the line the user sees."""
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys: two ``esa1:`` blocks would otherwise silently merge."""
+    """SafeLoader that refuses duplicate keys: two ``esa1:`` blocks would otherwise silently merge;
+    and bounds nesting depth while composing (PyYAML's composer recurses once per level)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise _LimitExceeded(f"line {mark.line + 1}: nested deeper than {MAX_DEPTH} levels (the limit)")
+            return super().compose_node(parent, index)  # type: ignore[no-untyped-call]
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -47,9 +70,56 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _parse_yaml(text: str, source: str) -> Any:
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document has once every alias is expanded, stopping past :data:`MAX_NODES`.
+
+    Aliases share one node, so this walks each distinct node once (memoised) and never builds the
+    expansion: a billion-laughs document is measured in microseconds."""
+    sizes: dict[int, int] = {}
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # iterative post-order: no recursion, whatever the shape
+        node, done = stack.pop()
+        if id(node) in sizes or (not done and id(node) in seen):
+            continue  # done, or already on the way (an alias inside its own anchor: a cycle)
+        seen.add(id(node))
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if done:
+            # A child without a size is an ancestor still on the way: a cycle, infinite once expanded.
+            sizes[id(node)] = min(MAX_NODES + 1, 1 + sum(sizes.get(id(c), MAX_NODES + 1) for c in children))
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _load_bounded(text: str) -> Any:
+    loader = _StrictLoader(text)
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        root = loader.get_single_node()  # type: ignore[no-untyped-call]
+        if root is None:
+            return None
+        if _expanded_size(root) > MAX_NODES:
+            raise _LimitExceeded(f"more than {MAX_NODES:,} values once its aliases (*name) are expanded (the "
+                                 "limit; a YAML alias bomb?)")
+        return loader.construct_document(root)  # type: ignore[no-untyped-call]
+    finally:
+        loader.dispose()  # type: ignore[no-untyped-call]
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    if len(text) > MAX_BYTES:
+        raise TestbedError(source, [f"larger than {MAX_BYTES // 1024} KiB (the limit for a testbed file)"])
+    try:
+        return _load_bounded(text)
+    except _LimitExceeded as exc:
+        raise TestbedError(source, [str(exc)]) from None
+    except RecursionError:  # a shape the depth bound did not foresee: still one line, never a traceback
+        raise TestbedError(source, [f"nested too deeply (the limit is {MAX_DEPTH} levels)"]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -131,6 +201,8 @@ def _message(err: Mapping[str, Any], hidden: set[str]) -> tuple[str, str]:
     if kind == "extra_forbidden":
         known = _fields_at(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        if (ours := PYATS_FIELDS.get(str(loc[-1]))) in known:
+            return path, f"unknown field {loc[-1]!r} (pyATS's name for it): did you mean {ours!r}?"
         hint = f": did you mean {close[0]!r}?" if close else (f" (expected: {', '.join(known)})" if known else "")
         return path, f"unknown field{hint}"
     if kind == "literal_error":
@@ -155,8 +227,13 @@ def validation_problems(exc: ValidationError, hidden: set[str] = frozenset()) ->
     # A bad testbed.credentials value is inherited by every device: report it once, where it was written.
     inherited = {(path.removeprefix("testbed."), message) for path, message in found
                  if path.startswith("testbed.credentials.")}
+    # ip: written for host: (pyATS) is said once, on the unknown field, not again as a missing host
+    renamed = {f"{path.rpartition('.')[0]}.{PYATS_FIELDS[path.rpartition('.')[2]]}" for path, message in found
+               if "(pyATS's name for it)" in message}
     out: list[str] = []
     for path, message in found:
+        if path in renamed and message == "required field is missing":
+            continue
         parts = path.split(".", 2)
         if parts[0] == "devices" and len(parts) == 3 and (parts[2], message) in inherited:
             continue
@@ -167,41 +244,82 @@ def validation_problems(exc: ValidationError, hidden: set[str] = frozenset()) ->
 
 
 # ---- entry points -------------------------------------------------------------------------------------
-def validate_data(data: Any, source: str = "<testbed>", environ: Mapping[str, str] | None = None,
-                  base_dir: Path | None = None, check_files: bool = True) -> Testbed:
-    """Validate an already parsed YAML document (``%ENV`` resolved here)."""
+def check_data(data: Any, source: str = "<testbed>", environ: Mapping[str, str] | None = None,
+               base_dir: Path | None = None, check_files: bool = True, *, needed: Needed = every_field,
+               ask: Asker | None = ask_on_terminal) -> tuple[Testbed, Substitution]:
+    """Validate an already parsed YAML document; also say which markup was left unresolved (not needed).
+
+    ``needed`` names the fields the caller uses (default: all): only those must resolve. ``ask`` asks for
+    ``%ASK{}`` values (default: on the terminal; None: never, the markup stays).
+    """
     if data is None:
         raise TestbedError(source, ["the file is empty: a testbed needs at least devices and cloud"])
     if not isinstance(data, dict):
         got = _describe(data, (), set())
         raise TestbedError(source, [f"must be a mapping with testbed, devices, cloud, ... (got {got})"])
-    resolved, subst = substitute(data, os.environ if environ is None else environ)
-    if subst.problems:
-        raise TestbedError(source, subst.problems)
+    resolved, subst = substitute(data, os.environ if environ is None else environ, needed=needed, ask=ask)
+    # Markup left in a value (unset, not asked) is validated as text; a field that must be a number or a
+    # URL then fails, and the line that says why is the substitution's, not pydantic's.
+    unresolved = {line.split(": ", 1)[0] for line in subst.problems} | set(subst.unset) | set(subst.deferred)
+    problems: list[str] = []
+    testbed: Testbed | None = None
     try:
         testbed = Testbed.model_validate(resolved, context={"base_dir": base_dir, "check_files": check_files})
     except ValidationError as exc:
-        raise TestbedError(source, validation_problems(exc, subst.resolved)) from None
+        lines = validation_problems(exc, subst.resolved)
+        failed = {line.split(": ", 1)[0] for line in lines}
+        problems = [line for line in lines if line.split(": ", 1)[0] not in unresolved]
+        problems += [f"{path}: environment variable {name} is not set" for path, name in subst.unset.items()
+                     if path in failed]
+        problems += [f"{path}: %ASK{{{prompt}}} must be answered to check this field" for path, prompt
+                     in subst.deferred.items() if path in failed]
+    problems += subst.problems
+    if problems or testbed is None:
+        raise TestbedError(source, problems or ["cannot be validated"])
     testbed._source = source
     testbed._env_values = frozenset(subst.resolved)
-    return testbed
+    return testbed, subst
+
+
+def validate_data(data: Any, source: str = "<testbed>", environ: Mapping[str, str] | None = None,
+                  base_dir: Path | None = None, check_files: bool = True, *, needed: Needed = every_field,
+                  ask: Asker | None = ask_on_terminal) -> Testbed:
+    """Validate an already parsed YAML document (``%ENV`` and ``%ASK`` resolved here)."""
+    return check_data(data, source, environ, base_dir, check_files, needed=needed, ask=ask)[0]
 
 
 def parse_testbed(text: str, source: str = "<testbed>", environ: Mapping[str, str] | None = None,
-                  base_dir: Path | None = None, check_files: bool = True) -> Testbed:
-    return validate_data(_parse_yaml(text, source), source, environ, base_dir, check_files)
+                  base_dir: Path | None = None, check_files: bool = True, *, needed: Needed = every_field,
+                  ask: Asker | None = ask_on_terminal) -> Testbed:
+    return validate_data(_parse_yaml(text, source), source, environ, base_dir, check_files, needed=needed, ask=ask)
 
 
-def load_testbed(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Testbed:
-    """Load, resolve and validate a testbed file; raises :class:`TestbedError` naming file and field."""
+def check_testbed(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None, *,
+                  needed: Needed = every_field, ask: Asker | None = ask_on_terminal) -> tuple[Testbed, Substitution]:
+    """:func:`load_testbed`, also returning what was left unresolved (``ctrlab testbed validate``)."""
     source = os.fspath(path)
     file = Path(source)
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as handle:  # read at most one byte past the cap: a huge file is never read whole
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise TestbedError(source, [f"larger than {MAX_BYTES // 1024} KiB (the limit for a testbed file)"])
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise TestbedError(source, ["no such file"]) from None
     except IsADirectoryError:
         raise TestbedError(source, ["is a directory, not a testbed file"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TestbedError(source, [f"cannot be read: {exc}"]) from None
-    return parse_testbed(text, source, environ, base_dir=file.resolve().parent)
+    data = _parse_yaml(text, source)
+    return check_data(data, source, environ, base_dir=file.resolve().parent, needed=needed, ask=ask)
+
+
+def load_testbed(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None, *,
+                 needed: Needed = every_field, ask: Asker | None = ask_on_terminal) -> Testbed:
+    """Load, resolve and validate a testbed file; raises :class:`TestbedError` naming file and field.
+
+    By default every field must resolve; a command that uses only some passes ``needed``
+    (:func:`harness.testbed.envsubst.fields_under`): the others keep their markup, unresolved.
+    """
+    return check_testbed(path, environ, needed=needed, ask=ask)[0]

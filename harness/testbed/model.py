@@ -9,11 +9,15 @@ written for the person who edits the file. Credentials are inherited pyATS-style
 
 from __future__ import annotations
 
+import base64
+import ipaddress
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from cryptography import x509
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -27,15 +31,17 @@ from pydantic import (
     model_validator,
 )
 
-Region = Literal["nam", "eu", "apjc"]
-Kind = Literal["esa", "sma", "gateway"]
-REGIONS: tuple[str, ...] = ("nam", "eu", "apjc")
-KINDS: tuple[str, ...] = ("esa", "sma", "gateway")
+from ..facts import KINDS, REGIONS
+
+Region = Literal[REGIONS]  # type: ignore[valid-type]  # the facts table's regions, in its order
+Kind = Literal[KINDS]  # type: ignore[valid-type]
 
 # A value may still be %ENV markup when the schema is used by an editor on the unresolved file.
 _ENV_STRING = {"type": "string", "pattern": r"%ENV\{[A-Za-z_][A-Za-z0-9_]*\}"}
 # Field names whose values are secrets: never shown in an error message, always masked in reports.
 SECRET_FIELDS = frozenset({"password", "api_key", "token", "client_secret"})
+# pyATS testbed habits -> this format's field (an unknown field's "did you mean", beyond spelling).
+PYATS_FIELDS = {"ip": "host"}
 
 
 def _got(value: object) -> str:
@@ -69,10 +75,41 @@ def _seconds(value: object) -> float:
     return number
 
 
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def is_host(value: str) -> bool:
+    """An IP address or an RFC 1123 host name: nothing a shell, a URL or a log line could misread."""
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        pass
+    labels = value.split(".")
+    return len(value) <= 253 and all(_LABEL.fullmatch(label) for label in labels) and not labels[-1].isdigit()
+
+
+def _host(value: str) -> str:
+    _non_empty(value)
+    if not is_host(value):
+        raise ValueError(f"must be a host name (RFC 1123: letters, digits, '-' and '.') or an IP address "
+                         f"(got {_got(value)})")
+    return value
+
+
 def _url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if _CONTROL.search(value):
+        raise ValueError(f"must not contain control characters or spaces (got {_got(value)})")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host:
         raise ValueError(f"must be an http:// or https:// URL with a host (got {_got(value)})")
+    if not is_host(host):
+        raise ValueError(f"the host of the URL must be a host name (RFC 1123) or an IP address (got {_got(host)})")
     return value.rstrip("/")
 
 
@@ -81,7 +118,40 @@ def _host_port(value: str) -> str:
     if not sep or not host.strip("[]"):
         raise ValueError(f"must be host:port, e.g. 127.0.0.1:53 (got {_got(value)})")
     _port(port)
+    _host(host[1:-1] if host.startswith("[") and host.endswith("]") else host)
     return value
+
+
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+
+
+def _path(value: str, info: ValidationInfo) -> Path:
+    """A file path of the testbed (relative ones against the testbed's directory), checked readable."""
+    if not value.strip() or re.search(r"[\x00-\x1f\x7f]", value):
+        raise ValueError(f"must be a file path without control characters (got {_got(value)})")
+    base = (info.context or {}).get("base_dir")
+    path = Path(value).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    if (info.context or {}).get("check_files", True):
+        if not path.is_file():
+            raise ValueError(f"file not found: {path}")
+        if not os.access(path, os.R_OK):
+            raise ValueError(f"file not readable: {path}")
+    return path
+
+
+def _pem_certificates(path: Path) -> str | None:
+    """Why ``path`` is not a PEM bundle with at least one certificate, or None when it is one."""
+    try:
+        data = path.read_bytes()[: 16 * 1024 * 1024]
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    try:
+        certs = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        return f"is not a PEM file of certificates (no readable -----BEGIN CERTIFICATE----- block): {path}"
+    return None if certs else f"holds no certificate: {path}"
 
 
 def _version(value: str) -> str:
@@ -110,6 +180,7 @@ Url = Annotated[str, AfterValidator(_url), WithJsonSchema({"type": "string", "pa
 HostPort = Annotated[str, AfterValidator(_host_port)]
 Version = Annotated[str, AfterValidator(_version)]
 Text = Annotated[str, AfterValidator(_non_empty)]
+Host = Annotated[str, AfterValidator(_host)]
 DeviceName = Annotated[str, AfterValidator(_device_name)]
 
 
@@ -124,27 +195,50 @@ class Credential(_Model):
     password: str | None = Field(default=None, description="write %ENV{NAME} to keep it out of the file")
 
 
+_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+              "ssh-ed448")
+
+
+def _host_key(value: str) -> str:
+    """An OpenSSH public key line, ``<type> <base64> [comment]``, whose blob names the same type."""
+    parts = value.split()
+    try:
+        blob = base64.b64decode(parts[1], validate=True) if len(parts) >= 2 else b""
+    except ValueError:
+        blob = b""
+    size = int.from_bytes(blob[:4], "big") if len(blob) >= 4 else 0
+    if not parts or parts[0] not in _KEY_TYPES or blob[4:4 + size].decode("ascii", "replace") != parts[0]:
+        raise ValueError(f"must be an SSH public key line like 'ssh-ed25519 AAAAC3Nz...' (type one of "
+                         f"{', '.join(_KEY_TYPES)}; got {_got(value)})")
+    return f"{parts[0]} {parts[1]}"  # the comment is not part of the key
+
+
+HostKey = Annotated[str, AfterValidator(_host_key)]
+
+
 class CliConnection(_Model):
     protocol: Literal["ssh"] = "ssh"
-    host: Text
+    host: Host
     port: Port = 22
+    host_keys: list[HostKey] = Field(default_factory=list, description="the appliance's SSH host keys as OpenSSH "
+                                     "public key lines; ctrlab testbed trust records them")
 
 
 class GuiConnection(_Model):
     protocol: Literal["https", "http"] = "https"
-    host: Text
+    host: Host
     port: Port = 443
 
 
 class ApiConnection(_Model):
     protocol: Literal["https", "http"] = "https"
-    host: Text
+    host: Host
     port: Port = 6443
 
 
 class SmtpConnection(_Model):
     protocol: Literal["smtp", "smtps"] = "smtp"
-    host: Text
+    host: Host
     port: Port = 25
 
 
@@ -172,7 +266,7 @@ class Device(_Model):
     kind: Kind
     model: Text
     version: Version = Field(description="the AsyncOS version the lab expects, e.g. 13.0.0-392 (PRE-5)")
-    hostname: Text = Field(description="what SSE lists as the device name")
+    hostname: Host = Field(description="what SSE lists as the device name")
     credentials: dict[str, Credential] = Field(default_factory=dict)
     connections: Connections
 
@@ -254,12 +348,9 @@ class Network(_Model):
     def _bundle_exists(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        base = (info.context or {}).get("base_dir")
-        path = Path(value).expanduser()
-        if not path.is_absolute() and base is not None:
-            path = Path(base) / path
-        if (info.context or {}).get("check_files", True) and not path.is_file():
-            raise ValueError(f"file not found: {path}")
+        path = _path(value, info)
+        if (info.context or {}).get("check_files", True) and (problem := _pem_certificates(path)):
+            raise ValueError(problem)
         return str(path)
 
     @property
@@ -319,6 +410,13 @@ class TestbedInfo(_Model):
     name: str = "unnamed"
     simulator: Simulator | None = None
     credentials: dict[str, Credential] = Field(default_factory=dict)
+    known_hosts: str | None = Field(default=None, description="an OpenSSH known_hosts file with the appliances' "
+                                    "host keys (relative to the testbed file); ctrlab testbed trust adds to it")
+
+    @field_validator("known_hosts")
+    @classmethod
+    def _known_hosts_readable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else str(_path(value, info))
 
 
 def _inherit_credentials(data: Any) -> Any:

@@ -29,6 +29,7 @@ import pytest
 
 from harness.appliance.cli import AsyncOSCli
 from harness.errors import AuthenticationFailed
+from tests.support.ssh_trust import fetched
 from tests.support.standin import BUILD, build_standin, file_sha256, free_port
 from virtual_appliances.c100v.qemu import choose_accel
 
@@ -270,7 +271,7 @@ def test_ssh_cli_after_commit(guest: Guest) -> None:
     guest.require_bootstrap()
     # commit returns once the listeners are up (asyncos-apply), so no retry loop is needed here.
     cli = AsyncOSCli("127.0.0.1", guest.ports[22], "admin", "ironport", name="standin", timeout=30,
-                     connect_timeout=15, connect_attempts=1)
+                     connect_timeout=15, connect_attempts=1, host_trust=fetched(guest.ports[22], "standin"))
     try:
         banner = cli.connect()
         assert cli.prompt == f"{HOST}> "
@@ -288,7 +289,7 @@ def test_ssh_cli_after_commit(guest: Guest) -> None:
 def test_ssh_refuses_wrong_password(guest: Guest) -> None:
     guest.require_bootstrap()
     cli = AsyncOSCli("127.0.0.1", guest.ports[22], "admin", "wrong", name="standin", timeout=30,
-                     connect_timeout=15, connect_attempts=1)
+                     connect_timeout=15, connect_attempts=1, host_trust=fetched(guest.ports[22], "standin"))
     with pytest.raises(AuthenticationFailed):
         cli.connect()
     cli.close()
@@ -333,7 +334,7 @@ def test_commit_over_ssh_reaches_the_console(guest: Guest) -> None:
     guest.require_bootstrap()
     renamed = "esa2.lab.example"
     cli = AsyncOSCli("127.0.0.1", guest.ports[22], "admin", "ironport", name="standin", timeout=30,
-                     connect_timeout=15, connect_attempts=1)
+                     connect_timeout=15, connect_attempts=1, host_trust=fetched(guest.ports[22], "standin"))
     try:
         cli.converse("sethostname", [renamed])
         assert "Changes committed:" in cli.commit("rename over SSH")

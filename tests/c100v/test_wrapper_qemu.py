@@ -28,6 +28,7 @@ import pytest
 
 from harness.appliance.cli import AsyncOSCli
 from harness.polling import poll_until
+from tests.support.ssh_trust import fetched
 from tests.support.standin import build_standin, file_sha256, free_port, unbuildable
 from virtual_appliances.c100v.image import backing_file
 
@@ -148,7 +149,8 @@ def booted(standin_image: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 def test_cli_answers_through_the_forwarded_port_with_the_new_hostname(booted: tuple[Run, str, float]) -> None:
     run, _, _ = booted
-    with AsyncOSCli("127.0.0.1", run.ports["ssh"], "admin", "ironport", name="esa1", timeout=30) as cli:
+    with AsyncOSCli("127.0.0.1", run.ports["ssh"], "admin", "ironport", name="esa1", timeout=30,
+                    host_trust=fetched(run.ports["ssh"], "esa1")) as cli:
         assert "Model: C100V" in cli.run("version")
         assert cli.prompt == f"{HOSTNAME}> "
         result = cli.exec("version")

@@ -23,6 +23,7 @@ from harness.appliance import AsyncOSCli
 from harness.backends.docker import LABEL_BACKEND, connect
 from harness.testbed import load_testbed
 from tests.support.docker import docker_unusable
+from tests.support.ssh_trust import fetched
 from tests.support.standin import build_standin, file_sha256, unbuildable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +88,8 @@ def test_the_testbed_drives_the_appliance_through_the_harness(running: Running) 
     assert device.model == "C100V" and device.hostname == HOSTNAME
     cli = device.connections.cli
     assert cli is not None and cli.host == "127.0.0.1"
-    with AsyncOSCli(cli.host, cli.port, device.username, device.password, name="esa1", timeout=30) as driver:
+    with AsyncOSCli(cli.host, cli.port, device.username, device.password, name="esa1", timeout=30,
+                    host_trust=fetched(cli.port, "esa1")) as driver:
         assert "Model: C100V" in driver.run("version")
         assert driver.prompt == f"{HOSTNAME}> "  # the day-0 bootstrap set it and committed
     assert "ready in" in running.output.read_text()

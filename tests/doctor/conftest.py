@@ -15,6 +15,7 @@ from harness.appliance import AsyncOSCli, AsyncOSGui, AsyncOSRest, SmtpSender
 from harness.cloud import SseAdmin, ThreatResponseClient
 from harness.polling import poll_until
 from harness.testbed import Testbed, load_testbed
+from harness.trust import host_trust
 from tests.support.lab import running_lab
 
 TIMEOUT = 10.0
@@ -36,7 +37,8 @@ class Appliance:
         self.name = name
         self.kind = dev.kind
         self.hostname = dev.hostname
-        self.cli = AsyncOSCli(conn.cli.host, conn.cli.port, dev.username, dev.password, name=name, timeout=TIMEOUT)
+        self.cli = AsyncOSCli(conn.cli.host, conn.cli.port, dev.username, dev.password, name=name, timeout=TIMEOUT,
+                              host_trust=host_trust(tb, name))
         self.gui = AsyncOSGui(f"https://{conn.gui.host}:{conn.gui.port}/", dev.username, dev.password, name=name,
                               verify=verify, timeout=(5.0, TIMEOUT))
         self.rest = AsyncOSRest(f"https://{conn.api.host}:{conn.api.port}", dev.username, dev.password,

@@ -126,6 +126,15 @@ def test_threat_response_off_in_sse_is_ts1(healthy: DoctorLab, capsys: pytest.Ca
     assert code == 1
     assert "  FAIL  " in row(out, "SSE Threat Response")
     assert "Enable Cisco Threat Response on SSE's Cloud Services tab" in remedies(out)
+    # The investigation cannot find the mail while Threat Response is off in SSE: the cause is TS-1, not the
+    # investigate syntax of TS-2.
+    for device in DEVICES:
+        if "  FAIL  " in row(out, "investigation", device):
+            assert remedy(out, "investigation", device).startswith("remedy: TS-1/PRE-2: Enable Cisco Threat "
+                                                                    "Response"), out
+            assert "TS-2" not in remedy(out, "investigation", device)
+            assert "Threat Response is disabled in SSE" in row(out, "investigation", device)
+    assert "  FAIL  " in row(out, "investigation")  # the ESA at least: the case the issue reports
 
 
 def test_a_dropped_fqdn_is_named_with_the_firewall_remedy(healthy: DoctorLab,

@@ -109,10 +109,28 @@ class FakeBackend(Backend):
         event("provision")
         if os.environ.get("FAKE_BACKEND_FAILS"):
             raise BackendError("the fake lab is on fire")
-        return load_testbed(self.options.testbed_path or HERE / "fake-testbed.yaml")
+        path = self.options.testbed_path or HERE / "fake-testbed.yaml"
+        if os.environ.get("FAKE_PROVEN_SIM"):  # devices that prove they are simulators (harness/provenance.py)
+            import sys
+
+            import yaml
+            sys.path.insert(0, "__REPO__")  # the repository's tests.support, whatever the cwd
+            from tests.support.sim_proof import serving
+
+            self._proof = serving(banner=os.environ.get("FAKE_SSH_BANNER") or None)
+            proof = self._proof.__enter__()
+            data = yaml.safe_load(path.read_text())
+            data["testbed"]["simulator"]["control_url"] = proof.control_url
+            for device in data["devices"].values():
+                device["connections"]["cli"]["port"] = proof.ssh_port
+            path = HERE / "proven-testbed.yaml"
+            path.write_text(yaml.safe_dump(data))
+        return load_testbed(path)
 
     def teardown(self):
         event("teardown")
+        if getattr(self, "_proof", None) is not None:
+            self._proof.__exit__(None, None, None)
 
 
 register_backend("fake", FakeBackend)
@@ -140,7 +158,7 @@ def make_project(pytester: pytest.Pytester, feature: str, steps: str, testbed: d
                  feature_name: str = "demo") -> Path:
     """A project with one feature file, its step definitions and (optionally) ``fake-testbed.yaml``."""
     pytester.makefile(".ini", pytest=INI)
-    pytester.makeconftest(CONFTEST)
+    pytester.makeconftest(CONFTEST.replace("__REPO__", str(Path(__file__).resolve().parents[2])))
     features = pytester.mkdir("features")
     (features / f"{feature_name}.feature").write_text(textwrap.dedent(feature), encoding="utf-8")
     (features / f"test_{feature_name}.py").write_text(
@@ -158,3 +176,21 @@ def events(pytester: pytest.Pytester) -> list[str]:
 
 def run(pytester: pytest.Pytester, *args: str, timeout: float = 120) -> pytest.RunResult:
     return pytester.runpytest_subprocess(*args, timeout=timeout)
+
+
+def self_signed_pem(name: str = "ctrlab test CA") -> bytes:
+    """A real (throw-away) self-signed certificate in PEM: what a ``ca_bundle`` must hold."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM)

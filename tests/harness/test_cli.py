@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -126,3 +127,84 @@ def test_console_script_is_installed() -> None:
     scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
     assert scripts.get("ctrlab") == "harness.cli:main"
     assert Path(sys.executable).exists()
+
+
+# ---- what users of argparse tools expect: --version, descriptions, defaults, one region order --------------
+def _parsers(parser: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    """Every parser of the command tree, with its command path."""
+    found = [(path, parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _parsers(sub, (*path, name))
+    return found
+
+
+def test_version_is_the_packages(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"ctrlab {version('ctrlab')}\n"
+
+
+def test_every_command_has_a_description_and_shows_its_defaults() -> None:
+    checked = 0
+    for path, parser in _parsers(cli.build_parser()):
+        if path == ("sim", "up"):
+            continue  # the lab's own parser answers its --help
+        assert parser.description, f"ctrlab {' '.join(path)} --help has no description"
+        formatter = parser._get_formatter()
+        for action in parser._actions:
+            if action.option_strings and action.default not in (None, False, argparse.SUPPRESS) \
+                    and not action.required and action.help is not argparse.SUPPRESS:
+                text = formatter._get_help_string(action)
+                assert "default" in text, f"ctrlab {' '.join(path)} {action.option_strings[-1]}: {text}"
+                checked += 1
+    assert checked >= 4  # netcheck --timeout, doctor --timeout, c100v up --name and --boot-timeout at least
+
+
+def test_the_default_is_shown_once(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["c100v", "up", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "device name in the testbed (default: esa1)" in out
+    assert "(default: None)" not in out and "(default: 1800.0)" in out
+
+
+def _region_choices(parser: argparse.ArgumentParser) -> list[str] | None:
+    for action in parser._actions:
+        if "--region" in action.option_strings:
+            return list(action.choices or [])
+    return None
+
+
+def test_one_region_order_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
+    # The documents' order (REQUIREMENTS.md PRE-3, ENA-3): Americas/NAM, EU, APJC.
+    expected = ["nam", "eu", "apjc"]
+    orders = {" ".join(path): choices for path, parser in _parsers(cli.build_parser())
+              if (choices := _region_choices(parser)) is not None}
+    assert {"netcheck", "doctor"} <= set(orders)
+    from virtual_appliances import lab
+
+    with pytest.raises(SystemExit):
+        lab.parse_args(["--testbed-out", "x.yaml", "--region", "?"])
+    choices = capsys.readouterr().err.split("choose from ", 1)[1].split(")")[0]
+    orders["sim up"] = [c.strip(" '") for c in choices.split(",")]
+    from harness import tags
+    from harness.testbed import REGIONS
+
+    orders["pytest --region"] = list(tags.REGIONS)
+    orders["testbed cloud.region"] = list(REGIONS)
+    assert orders == dict.fromkeys(orders, expected)
+
+
+def test_help_of_every_command_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    for path, _ in _parsers(cli.build_parser()):
+        if path == ("sim", "up"):
+            continue
+        with pytest.raises(SystemExit) as info:
+            cli.main([*path, "--help"])
+        assert info.value.code == 0
+        assert f"usage: ctrlab {' '.join(path)}".rstrip() in capsys.readouterr().out

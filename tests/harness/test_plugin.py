@@ -203,7 +203,9 @@ def test_destructive_on_real_gear_is_refused_when_settings_cannot_be_recorded(py
     assert events(pytester) == []  # nothing ran
 
 
-def test_simulator_lab_runs_destructive_and_manual_scenarios(pytester: pytest.Pytester) -> None:
+def test_simulator_lab_runs_destructive_and_manual_scenarios(pytester: pytest.Pytester,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_PROVEN_SIM", "1")  # its devices prove they are simulators (harness/provenance.py)
     feature = GATED_FEATURE.replace("@req:TS-5 @device:sma", "@req:TS-5")
     steps = STEPS + textwrap.dedent("""\
     def test_sim_control_is_a_client(sim_control):

@@ -11,7 +11,15 @@ import pytest
 
 from harness.testbed import Testbed, TestbedError, load_testbed, parse_testbed, validate_data
 
-from .support import CTR_SECRET, DOCS_ENV, ESA_PASSWORD, SSE_API_KEY, docs_example_text, sample_testbed
+from .support import (
+    CTR_SECRET,
+    DOCS_ENV,
+    ESA_PASSWORD,
+    SSE_API_KEY,
+    docs_example_text,
+    sample_testbed,
+    self_signed_pem,
+)
 
 
 def problems(data: dict[str, Any] | str, environ: dict[str, str] | None = None) -> list[str]:
@@ -107,7 +115,7 @@ def test_simulator_block_keeps_fields_the_harness_does_not_know_yet() -> None:
 
 
 def test_ca_bundle_is_resolved_against_the_testbed_file(tmp_path: Path, tb_file: Any) -> None:
-    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    (tmp_path / "ca.pem").write_bytes(self_signed_pem())
     path = tb_file(sample_testbed(network={"ca_bundle": "ca.pem"}))
     assert load_testbed(path).network.ca_bundle == str(tmp_path / "ca.pem")
 

@@ -15,6 +15,7 @@ from harness.errors import CliError
 from harness.net import Verdict
 from harness.net.appliance_probe import check_from_appliance
 from tests.support.loop import BackgroundLoop
+from tests.support.ssh_trust import from_testbed_dict, trusting
 from virtual_appliances.asyncos import net_commands
 
 from .appliance_cli import PASSWORD, USERNAME, start_cli
@@ -111,7 +112,8 @@ def cli(lab: RunningLab, bg: BackgroundLoop) -> Iterator[AsyncOSCli]:
     key = asyncssh.generate_private_key("ssh-ed25519")
     server = bg.run(start_cli(_vantage(lab), key))
     port = server.sockets[0].getsockname()[1]
-    driver = AsyncOSCli("127.0.0.1", port, USERNAME, PASSWORD, name="esa1", timeout=CLI_TIMEOUT)
+    driver = AsyncOSCli("127.0.0.1", port, USERNAME, PASSWORD, name="esa1", timeout=CLI_TIMEOUT,
+                        host_trust=trusting(key, port, "esa1"))
     try:
         yield driver
     finally:
@@ -153,7 +155,8 @@ def test_the_lab_appliance_cli_runs_the_same_check(lab: RunningLab) -> None:
     device: dict[str, Any] = next(iter(lab.testbed["devices"].values()))
     conn = device["connections"]["cli"]
     cred = device["credentials"]["default"]
-    with AsyncOSCli(conn["host"], conn["port"], cred["username"], cred["password"], timeout=CLI_TIMEOUT) as driver:
+    with AsyncOSCli(conn["host"], conn["port"], cred["username"], cred["password"], timeout=CLI_TIMEOUT,
+                    host_trust=from_testbed_dict(conn, "esa1")) as driver:
         try:
             driver.run(f"dig {EST}")
         except CliError as exc:

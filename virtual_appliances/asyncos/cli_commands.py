@@ -14,22 +14,19 @@ the next main prompt, as in the seed's transcripts.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable
 from datetime import datetime
 
 from . import messages as msg
-from .model import Appliance, ApplianceError, RegState
+from .cli_dialogs import Dialog, choose, confirm, invalid, machine_mode
+from .cloudserviceconfig import cloudserviceconfig
+from .model import Appliance, ApplianceError
 
-Dialog = Generator[str, str, bool]
-"""Yields questions, is sent the answers, returns success."""
 Command = Callable[["CliSession", list[str]], "Dialog | bool"]
 
-_YES = ("y", "yes")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _TRC_USAGE = "threatresponseconfig enable | disable"
-_CSC_USAGE = ("cloudserviceconfig register <token> | deregister | settrs <server> | "
-              "reregister [<server>] [<token>] | status")
 _CLUSTERMODE_USAGE = "clustermode cluster | group [<name>] | machine [<name>]"
 _CLUSTERCONFIG_USAGE = "clusterconfig join <host> <user> <password> <group> | new <cluster name>"
 
@@ -43,7 +40,7 @@ def banner(appliance: Appliance) -> str:
     """What a real C100V prints after login (reference/asyncos.md 1.1)."""
     spec = appliance.spec
     build = spec.version.partition("-")[2] or "000"
-    title = msg.appliance_title(spec.kind, spec.model)
+    title = msg.appliance_title(spec.release.cli_family, spec.model)
     return (f"AsyncOS {spec.short_version} for Cisco {spec.model} build {build}\n\n"
             f"Welcome to the {title}\n\n{msg.CLI_IDLE_NOTE}\n\n")
 
@@ -212,49 +209,11 @@ class CliSession:
         return text
 
 
-# ---- dialog building blocks ---------------------------------------------------------------------
-def choose(menu: str, choices: Sequence[str]) -> Generator[str, str, str | None]:
-    """Show a menu until a valid choice is typed (case-insensitive); an empty line backs out (None).
-
-    A wrong choice shows the menu again, as AsyncOS does."""
-    while True:
-        answer = (yield menu).strip().lower()
-        if not answer:
-            return None
-        if answer in choices:
-            return answer
-
-
-def confirm(question: str, default: bool) -> Generator[str, str, bool]:
-    """A yes/no question with its default in brackets; anything but yes/y (or the default) is no."""
-    answer = (yield f"{question} [{'Y' if default else 'N'}]> ").strip().lower()
-    return default if not answer else answer in _YES
-
-
-def machine_mode(cli: CliSession, batch: bool) -> Generator[str, str, bool]:
-    """ENA-7 / REG-10: the command runs in machine mode only. Like AsyncOS, warn and offer to switch;
-    a batch command cannot be asked, so it fails."""
-    appliance = cli.appliance
-    if appliance.mode in ("standalone", "machine"):
-        return True
-    if batch:
-        cli.say(f"\n{msg.MACHINE_MODE_ONLY}\n")
-        return False
-    if not (yield from confirm(f"\n{msg.MACHINE_MODE_ONLY} {msg.SWITCH_TO_MACHINE_MODE}", True)):
-        return False
-    appliance.set_mode("machine")
-    return True
-
-
-def invalid(cli: CliSession, usage: str) -> bool:
-    cli.say(f"\n{msg.invalid_arguments(usage)}\n")
-    return False
-
-
 # ---- version ------------------------------------------------------------------------------------
 def version(cli: CliSession, args: list[str]) -> bool:
     spec = cli.appliance.spec
-    report = msg.version_report(msg.appliance_title(spec.kind, spec.model), spec.model, spec.version, spec.serial)
+    title = msg.appliance_title(spec.release.cli_family, spec.model)
+    report = msg.version_report(title, spec.model, spec.version, spec.serial)
     cli.say(f"\n{report}\n")
     return True
 
@@ -287,211 +246,6 @@ def threatresponseconfig(cli: CliSession, args: list[str]) -> Dialog:
     return True
 
 
-# ---- cloudserviceconfig (REG-3, REG-4, REG-5, REG-9, REG-10) ------------------------------------
-_CSC_ITEMS = {
-    "register": msg.CSC_REGISTER_ITEM,
-    "deregister": msg.CSC_DEREGISTER_ITEM,
-    "reregister": msg.CSC_REREGISTER_ITEM,
-    "settrs": msg.CSC_SETTRS_ITEM,
-}
-
-
-def _product(appliance: Appliance) -> str:
-    return msg.product_name(appliance.spec.kind)
-
-
-def _csc_operations(appliance: Appliance) -> list[str]:
-    operations = ["deregister" if appliance.state is RegState.REGISTERED else "register"]
-    if appliance.spec.era == "securex":
-        operations.append("reregister")
-    return [*operations, "settrs"]
-
-
-def _csc_menu(appliance: Appliance, operations: list[str]) -> str:
-    items = "\n".join(_CSC_ITEMS[op] for op in operations)
-    if appliance.state is RegState.REGISTERED:
-        head = f"\n{msg.cli_registered(_product(appliance))}\n\n{msg.CLI_CHOOSE_OPERATION}\n"
-    else:
-        head = f"\n{msg.CLI_CHOOSE_OPERATION}\n\n"  # seed 003: an empty line under the title here
-    return f"{head}{items}\n[]> "
-
-
-def _server_slots(appliance: Appliance) -> list[str | None]:
-    """The numbered server list: APJC, EUROPE, AMERICAS; slot 1 is empty where APJC is unsupported."""
-    return ["APJC" if "APJC" in appliance.server_names() else None, "EUROPE", "AMERICAS"]
-
-
-def _server_list(appliance: Appliance) -> str:
-    label = appliance.server_label
-    if appliance.spec.era == "ctr":
-        # Seed 003 verbatim: an empty slot 1 (APJC is not supported) and no space in "3.AMERICAS".
-        lines = ["1.", f"2. {label('EUROPE')}", f"3.{label('AMERICAS')}"]
-    else:
-        lines = [f"{n}. {label(server)}" for n, server in enumerate(_server_slots(appliance), 1)]
-    return f"\n{msg.CSC_SERVERS_TITLE}\n\n" + "\n".join(lines) + "\n\n"
-
-
-def _server_choice(appliance: Appliance, answer: str) -> str | None:
-    """A server by its number or its name; None for anything this appliance does not offer."""
-    slots = _server_slots(appliance)
-    if answer.isdigit():
-        number = int(answer)
-        return slots[number - 1] if 1 <= number <= len(slots) else None
-    name = answer.upper()
-    return name if name in appliance.server_names() else None
-
-
-def _not_ready(appliance: Appliance) -> str:
-    state = appliance.state
-    if state is RegState.IN_PROGRESS:
-        return msg.CSC_REGISTRATION_IN_PROGRESS
-    if state is RegState.DEREGISTERING:
-        return msg.deregistering(_product(appliance))
-    return msg.NOT_READY_FOR_TOKEN
-
-
-def _register(cli: CliSession) -> Generator[str, str, bool | None]:
-    appliance = cli.appliance
-    # TS-3 / ENA-5: until the enabling change is committed and the service is up, no token is asked.
-    if not appliance.accepts_token:
-        cli.say(f"\n{_not_ready(appliance)}\n")
-        return False
-    token = yield f"\n{msg.CSC_TOKEN_PROMPT}\n[]> "
-    if not token:
-        cli.say(f"\n{msg.EMPTY_TOKEN}\n")
-        return False
-    appliance.register(token)
-    cli.say(f"\n{msg.CSC_REGISTRATION_IN_PROGRESS}\n")
-    return True
-
-
-def _settrs(cli: CliSession) -> Generator[str, str, bool | None]:
-    appliance = cli.appliance
-    question = f"{_server_list(appliance)}{msg.CSC_SERVER_PROMPT}\n[]> "
-    while True:
-        answer = yield question
-        if not answer:
-            return None  # up one level, to the cloudserviceconfig menu
-        server = _server_choice(appliance, answer)
-        if server is not None:
-            break
-    _select_server(cli, server)
-    return True
-
-
-def _select_server(cli: CliSession, server: str) -> None:
-    region = cli.appliance.set_server(server)
-    cli.staged()
-    cli.say(f"\n{msg.server_selected(region.sse_api)}\n")
-
-
-def _deregister(cli: CliSession) -> Generator[str, str, bool | None]:
-    if not (yield from confirm(f"\n{msg.CSC_DEREGISTER_CONFIRM}", False)):
-        return True  # default No: nothing changes
-    _do_deregister(cli)
-    return True
-
-
-def _do_deregister(cli: CliSession) -> None:
-    cli.appliance.deregister()
-    cli.say(f"\n{msg.deregistering(_product(cli.appliance))}\n")
-
-
-def _reregister(cli: CliSession) -> Generator[str, str, bool | None]:
-    """REG-9: optionally another server, optionally a token; without one, confirm first."""
-    appliance = cli.appliance
-    question = f"{_server_list(appliance)}{msg.CSC_REREGISTER_SERVER_PROMPT}\n[]> "
-    server: str | None = None
-    while True:
-        answer = yield question
-        if not answer:
-            break  # keep the current server
-        server = _server_choice(appliance, answer)
-        if server is not None:
-            break
-    token = yield f"\n{msg.CSC_REREGISTER_TOKEN_PROMPT}\n[]> "
-    if not token:
-        question = f"\n{msg.REREGISTER_CONFIRM_TITLE}\n\n{msg.REREGISTER_CONFIRM_TEXT}"
-        if not (yield from confirm(question, False)):
-            return True
-    _do_reregister(cli, server, token or None)
-    return True
-
-
-def _do_reregister(cli: CliSession, server: str | None, token: str | None) -> None:
-    appliance = cli.appliance
-    if server == appliance.committed.server:
-        server = None  # nothing to change, and so nothing for the model to commit
-    appliance.reregister(server, token)
-    if server:
-        cli.settled()  # the model committed the server change, and everything pending with it
-    cli.say(f"\n{msg.CSC_REREGISTRATION_IN_PROGRESS}\n")
-
-
-def _status(appliance: Appliance) -> str:
-    state = appliance.state
-    if state is RegState.REGISTERED:
-        return msg.cli_registered(_product(appliance))
-    if state is RegState.AWAITING_TOKEN:
-        return msg.NOT_REGISTERED  # the GUI shows a token field here, the CLI says it in words
-    if state is RegState.IN_PROGRESS:
-        return msg.CSC_REGISTRATION_IN_PROGRESS
-    return appliance.status_message()
-
-
-_CSC_DIALOGS: dict[str, Callable[[CliSession], Generator[str, str, bool | None]]] = {
-    "register": _register,
-    "deregister": _deregister,
-    "reregister": _reregister,
-    "settrs": _settrs,
-}
-
-
-def cloudserviceconfig(cli: CliSession, args: list[str]) -> Dialog:
-    if args:
-        return (yield from _csc_batch(cli, args[0].lower(), args[1:]))
-    if not (yield from machine_mode(cli, batch=False)):
-        return False
-    while True:
-        operations = _csc_operations(cli.appliance)
-        chosen = yield from choose(_csc_menu(cli.appliance, operations), operations)
-        if chosen is None:
-            return True
-        result = yield from _CSC_DIALOGS[chosen](cli)
-        if result is not None:
-            return result
-        # None: the sub-dialog was left with an empty line; show this menu again
-
-
-def _csc_batch(cli: CliSession, operation: str, rest: list[str]) -> Dialog:
-    appliance = cli.appliance
-    known = {"register": len(rest) == 1, "deregister": not rest, "settrs": len(rest) == 1,
-             "reregister": len(rest) <= 2 and appliance.spec.era == "securex", "status": not rest}
-    if not known.get(operation, False):
-        return invalid(cli, _CSC_USAGE)
-    if not (yield from machine_mode(cli, batch=True)):
-        return False
-    if operation == "register":
-        appliance.register(rest[0])
-        cli.say(f"\n{msg.CSC_REGISTRATION_IN_PROGRESS}\n")
-    elif operation == "deregister":
-        _do_deregister(cli)  # the batch format is the confirmation
-    elif operation == "settrs":
-        server = _server_choice(appliance, rest[0])
-        if server is None:
-            raise ApplianceError(msg.SERVER_NOT_AVAILABLE)
-        _select_server(cli, server)
-    elif operation == "reregister":
-        server = _server_choice(appliance, rest[0]) if rest else None
-        token_args = rest[1:] if server is not None else rest
-        if len(token_args) > 1:
-            return invalid(cli, _CSC_USAGE)
-        _do_reregister(cli, server, token_args[0] if token_args else None)
-    else:
-        cli.say(f"\n{_status(appliance)}\n")
-    return True
-
-
 # ---- commit / clear (reference 1.3) -------------------------------------------------------------
 def commit(cli: CliSession, args: list[str]) -> Dialog:
     appliance = cli.appliance
@@ -504,7 +258,7 @@ def commit(cli: CliSession, args: list[str]) -> Dialog:
         comment = args[0]  # batch: a rollback copy is kept unless the second argument says N
     else:
         comment = yield f"\n{msg.COMMIT_COMMENT_PROMPT}\n[]> "
-        if appliance.spec.era == "securex":  # the rollback question came with AsyncOS 14
+        if appliance.spec.release.commit_asks_rollback:
             yield from confirm(f"\n{msg.COMMIT_ROLLBACK_PROMPT}", True)  # the model keeps no rollback copies
     when = appliance.commit(comment)
     cli.settled()

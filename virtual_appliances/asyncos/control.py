@@ -14,13 +14,13 @@ from aiohttp import web
 
 from ..common.http import json_error, json_object
 from .model import Appliance, Fleet
+from .releases import GATEWAY_VARIANTS
 
 FAULT_FIELDS = {"drop_ssh_after": (int, type(None)), "slow_reply_ms": (int,), "refuse_commit": (bool,),
                 "http_status": (int, type(None))}
 LAB_FIELDS = {"smart_licensing": (bool,), "cssm_registered": (bool,), "smart_account": (str,),
               "proxy": (str, type(None)), "cluster_name": (str, type(None))}
 SPEC_FIELDS = {"version": (str,), "model": (str,), "gateway_variant": (str,)}
-GATEWAY_VARIANTS = ("securex", "cisco-cloud")
 
 log = logging.getLogger("virtual_appliances.control")
 

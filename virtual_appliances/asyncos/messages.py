@@ -36,15 +36,6 @@ REREGISTER_INITIATED = (  # inferred
 )
 
 
-def product_name(kind: str) -> str:
-    """How the appliance names itself in cloud service messages."""
-    return {
-        "sma": "Content Security Management appliance",  # seed 003
-        "esa": "Email Security appliance",  # inferred from the SMA wording
-        "gateway": "Email Security appliance",
-    }[str(kind)]
-
-
 def registered(product: str) -> str:
     # seed 003: "The Content Security Management appliance is successfully registered with the
     # Cisco Threat Response portal." (REG-5)
@@ -166,9 +157,8 @@ def cluster_created(cluster: str) -> str:
     return f"Cluster {cluster} has been created."  # inferred
 
 
-def appliance_title(kind: str, model: str) -> str:
-    """``Cisco C100V Email Security Virtual Appliance`` (reference 1.1); the SMA as its GUI titles it."""
-    family = "Content Security Management" if str(kind) == "sma" else "Email Security"
+def appliance_title(family: str, model: str) -> str:
+    """``Cisco C100V Email Security Virtual Appliance`` (reference 1.1); the family comes from the release."""
     virtual = " Virtual" if model.upper().endswith("V") else ""
     return f"Cisco {model} {family}{virtual} Appliance"
 
@@ -184,7 +174,7 @@ def version_report(product: str, model: str, version: str, serial: str) -> str:
     )
 
 
-# ---- Web GUI (web_gui.py) ---------------------------------------------------------------------
+# ---- Web GUI (gui/) -------------------------------------------------------------------------------
 LOGIN_FAILED = "Authentication failed: Invalid username or passphrase."  # inferred
 CSRF_INVALID = "Your session has expired or the request is invalid. Please log in again."  # inferred (CSRFKey check)
 NO_CHANGES_PENDING = "No Changes Pending"  # inferred: the header label while nothing is staged

@@ -21,6 +21,7 @@ from enum import StrEnum
 from ..common.clock import SimClock
 from ..common.regions import REGIONS, Region, region_by_server
 from . import messages as msg
+from .releases import Release, parse_version, release_for
 from .tracking import MessageTracking
 
 log = logging.getLogger("virtual_appliances.asyncos")
@@ -67,19 +68,16 @@ class ApplianceSpec:
 
     @property
     def version_tuple(self) -> tuple[int, ...]:
-        head = self.version.split("-")[0]
-        return tuple(int(p) for p in head.split(".") if p.isdigit())
+        return parse_version(self.version)
 
     @property
     def short_version(self) -> str:
         return self.version.split("-")[0]
 
     @property
-    def era(self) -> str:
-        """"ctr" for the Threat Response era (AsyncOS 12.5/13.x), "securex" from AsyncOS 14 on."""
-        if self.kind is Kind.GATEWAY or self.version_tuple >= (14,):
-            return "securex"
-        return "ctr"
+    def release(self) -> Release:
+        """The release line's record; read on every use, as the control plane may change the version."""
+        return release_for(self.kind, self.version, self.gateway_variant)
 
     @property
     def device_type(self) -> str:
@@ -191,10 +189,7 @@ class Appliance:
 
     def server_names(self) -> list[str]:
         """The servers this appliance offers, default first (ENA-3)."""
-        names = ["AMERICAS", "EUROPE"]
-        if self.spec.era == "securex":
-            names.append("APJC")
-        return names
+        return list(self.spec.release.servers)
 
     def server_label(self, server: str | None) -> str:
         return REGIONS[region_by_server(server).key].server_label if server else msg.NO_SERVER
@@ -209,7 +204,7 @@ class Appliance:
         assert self.pending is not None
         before, after = self.committed, self.pending
         if after.enabled and after.server is None:
-            after.server = "AMERICAS"  # the documented default (ENA-3)
+            after.server = self.server_names()[0]  # the documented default (ENA-3)
         self.committed, self.pending = after, None
         self.last_commit = self.clock.now()
         self.last_commit_comment = comment
@@ -252,7 +247,7 @@ class Appliance:
 
     def status_message(self) -> str:
         state = self.state
-        product = msg.product_name(self.spec.kind)
+        product = self.spec.release.product_name
         if state is RegState.DISABLED:
             return msg.STATUS_DISABLED
         if state is RegState.BUSY:
@@ -363,7 +358,8 @@ class Appliance:
             "kind": self.spec.kind.value,
             "model": self.spec.model,
             "version": self.spec.version,
-            "era": self.spec.era,
+            "release": self.spec.release.key,
+            "era": self.spec.release.era,
             "state": self.state.value,
             "status": self.status_message(),
             "committed": self.committed.__dict__.copy(),

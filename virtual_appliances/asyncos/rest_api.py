@@ -34,9 +34,10 @@ from aiohttp import web
 from ..common.http import date_from_clock
 from ..common.redact import Redactor
 from . import messages as msg
+from .json_limits import BodyLimitError, read_json
 from .model import Appliance, Kind
 from .tracking import TrackedMessage, match_value
-from .web_gui import USERNAME, asyncos_time, fault_middleware
+from .web_common import USERNAME, asyncos_time, fault_middleware
 
 API_VERSION = "v2.0"
 JWT_LIFETIME_S = 30 * 60  # the user inactivity timeout (5-1440 min, default 30); wall-clock, like a real JWT
@@ -50,6 +51,14 @@ PRIVILEGES = [  # the first two are documented (stix-shifter ping); the rest fol
     "e_message_tracking_dlp_details", "e_message_tracking_url_details", "e_message_tracking_connection_details",
     "e_message_tracking_remediation", "e_health",
 ]
+
+
+async def _json_body(request: web.Request) -> Any:
+    """The body as JSON (``ValueError`` when it is not JSON); a 400 naming the limit it breaks."""
+    try:
+        return await read_json(request)
+    except BodyLimitError as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 class ApiError(Exception):
@@ -344,7 +353,7 @@ class RestApi:
 
     async def login(self, request: web.Request) -> web.StreamResponse:
         try:
-            body = await request.json()
+            body = await _json_body(request)  # a broken size or depth limit is a 400 naming it
             data = body["data"]
             username = base64.b64decode(data["userName"], validate=True).decode()
             password = base64.b64decode(data["passphrase"], validate=True).decode()
@@ -412,7 +421,7 @@ class RestApi:
     @staticmethod
     async def _remediation_request(request: web.Request) -> tuple[list[int], str, str | None]:
         try:
-            body = await request.json()
+            body = await _json_body(request)
         except ValueError:
             raise ApiError(400, "The request body must be JSON.") from None
         data = body.get("data") if isinstance(body, dict) else None

@@ -72,10 +72,13 @@ class _CliServer(asyncssh.SSHServer):
 
 
 async def start_ssh_server(appliance: Appliance, host: str, port: int, host_key: asyncssh.SSHKey,
-                           username: str = "admin") -> asyncssh.SSHAcceptor:
-    """Listen for SSH on host:port (0: any free port, see ``acceptor.sockets``)."""
+                           username: str = "admin", server_version: str = "") -> asyncssh.SSHAcceptor:
+    """Listen for SSH on host:port (0: any free port, see ``acceptor.sockets``).
+
+    ``server_version`` (the lab's ``ctrlab-sim_<lab id>``) goes into the SSH identification line: what a
+    real appliance never sends, and what lets the harness tell this simulator from real gear."""
     return await asyncssh.listen(
-        host, port,
+        host, port, server_version=server_version or (),
         server_host_keys=[host_key],
         server_factory=partial(_CliServer, appliance, username),
         process_factory=partial(_serve, appliance),

@@ -45,6 +45,7 @@ class HealthFile:
 class CliReport:
     model: str
     version: str | None
+    host_key: str | None = None  # the guest's SSH host key, "<type> <base64>": the testbed records it
 
 
 class ProbeFailed(Exception):
@@ -59,6 +60,7 @@ async def probe_cli(host: str, port: int, username: str, password: str, timeout:
                                     preferred_auth="password,keyboard-interactive",
                                     connect_timeout=timeout, login_timeout=timeout) as conn:
             result = await conn.run("version", timeout=timeout, check=False)
+            key = conn.get_server_host_key()
     except asyncssh.PermissionDenied:
         raise ProbeFailed(f"SSH {host}:{port}: the appliance refused the login as {username!r}") from None
     except (OSError, asyncssh.Error, TimeoutError) as exc:
@@ -66,6 +68,7 @@ async def probe_cli(host: str, port: int, username: str, password: str, timeout:
     output = str(result.stdout or "")
     if model := MODEL.search(output):
         version = VERSION.search(output)
-        return CliReport(model.group("value"), version.group("value") if version else None)
+        line = " ".join(key.export_public_key("openssh").decode().split()[:2]) if key is not None else None
+        return CliReport(model.group("value"), version.group("value") if version else None, line)
     raise ProbeFailed(f"SSH {host}:{port}: 'version' shows no Model: line (exit {result.exit_status}): "
                       f"{output.strip()[:200]!r}")

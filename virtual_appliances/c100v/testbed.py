@@ -47,6 +47,7 @@ class DeviceEntry:
     api: Endpoint
     smtp: Endpoint
     model: str = "C100V"
+    host_keys: tuple[str, ...] = ()  # seen by the wrapper's own first login to the VM it booted
 
 
 def password_field(password_env: str | None, default_password: str) -> str:
@@ -61,7 +62,8 @@ def build_testbed(device: DeviceEntry, region: str = "nam", cloud_from: dict[str
             "kind": "esa", "model": device.model, "version": device.version, "hostname": device.hostname,
             "credentials": {"default": {"username": device.username, "password": device.password_value}},
             "connections": {
-                "cli": {"protocol": "ssh", "host": device.cli.host, "port": device.cli.port},
+                "cli": {"protocol": "ssh", "host": device.cli.host, "port": device.cli.port,
+                        **({"host_keys": list(device.host_keys)} if device.host_keys else {})},
                 "gui": {"protocol": "https", "host": device.gui.host, "port": device.gui.port},
                 "api": {"protocol": "https", "host": device.api.host, "port": device.api.port},
                 "smtp": {"protocol": "smtp", "host": device.smtp.host, "port": device.smtp.port},

@@ -286,7 +286,8 @@ class Appliance:
             name=s.name, hostname=s.hostname, version=version, username=s.username,
             password_value=password_field(s.password_env, DEFAULT_PASSWORD), model=report.model or "C100V",
             cli=Endpoint(host, self.ports["cli"]), gui=Endpoint(host, self.ports["gui"]),
-            api=Endpoint(host, self.ports["api"]), smtp=Endpoint(host, self.ports["smtp"]))
+            api=Endpoint(host, self.ports["api"]), smtp=Endpoint(host, self.ports["smtp"]),
+            host_keys=(report.host_key,) if report.host_key else ())
         text = render(build_testbed(device, s.region, cloud), s.name, placeholder_cloud=cloud is None)
         if self._password != DEFAULT_PASSWORD and self._password in text:
             raise WrapperError("refusing to write a testbed holding the password in clear")  # belt and braces

@@ -12,10 +12,14 @@ import pytest
 from harness.appliance.cli import AsyncOSCli, Prompt, Secret, classify, normalize
 from harness.errors import AuthenticationFailed, CliError, DriverTimeout, LabUnreachable
 from harness.transcript import Transcript
+from harness.trust import HostTrust
 from tests.support.loop import BackgroundLoop
+from tests.support.ssh_trust import trusting
 
 from .fake_asyncos import HOSTNAME, PASSWORD, FakeState, start_fake
 from .servers import close_server
+
+ANY_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ"  # nobody answers anyway
 
 
 @pytest.fixture
@@ -27,9 +31,10 @@ def fake(bg: BackgroundLoop, host_key: asyncssh.SSHKey) -> Iterator[tuple[FakeSt
 
 
 @pytest.fixture
-def cli(fake: tuple[FakeState, int]) -> Iterator[AsyncOSCli]:
+def cli(fake: tuple[FakeState, int], host_key: asyncssh.SSHKey) -> Iterator[AsyncOSCli]:
     _, port = fake
-    driver = AsyncOSCli("127.0.0.1", port, "admin", PASSWORD, name="fake1", timeout=5, connect_timeout=5)
+    driver = AsyncOSCli("127.0.0.1", port, "admin", PASSWORD, name="fake1", timeout=5, connect_timeout=5,
+                        host_trust=trusting(host_key, port, "fake1"))
     yield driver
     driver.close()
 
@@ -154,9 +159,9 @@ def test_no_prompt_in_time_raises_driver_timeout(cli: AsyncOSCli) -> None:
     assert "x > y" in cli.run("greaterthan")
 
 
-def test_wrong_password_raises_authentication_failed(fake: tuple[FakeState, int]) -> None:
+def test_wrong_password_raises_authentication_failed(fake: tuple[FakeState, int], host_key: asyncssh.SSHKey) -> None:
     _, port = fake
-    driver = AsyncOSCli("127.0.0.1", port, "admin", "wrong-password", timeout=5)
+    driver = AsyncOSCli("127.0.0.1", port, "admin", "wrong-password", timeout=5, host_trust=trusting(host_key, port))
     with pytest.raises(AuthenticationFailed):
         driver.connect()
     assert "wrong-password" not in driver.transcript.render()
@@ -168,7 +173,8 @@ def test_nothing_listening_raises_lab_unreachable_after_bounded_attempts() -> No
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    driver = AsyncOSCli("127.0.0.1", port, "admin", "x", name="ghost", connect_attempts=2, connect_timeout=2)
+    driver = AsyncOSCli("127.0.0.1", port, "admin", "x", name="ghost", connect_attempts=2, connect_timeout=2,
+                        host_trust=HostTrust("ghost", "127.0.0.1", port, (ANY_KEY,)))
     with pytest.raises(LabUnreachable) as info:
         driver.run("version")
     assert info.value.endpoint == f"127.0.0.1:{port}"
@@ -195,11 +201,12 @@ def test_exec_batch_returns_exit_status_and_output(cli: AsyncOSCli) -> None:
         cli.exec("nosuchcommand", check=True)
 
 
-def test_transcript_sink_and_mask_are_pluggable(fake: tuple[FakeState, int]) -> None:
+def test_transcript_sink_and_mask_are_pluggable(fake: tuple[FakeState, int], host_key: asyncssh.SSHKey) -> None:
     _, port = fake
     seen = []
     transcript = Transcript("t", mask=lambda text: text.replace(HOSTNAME, "<host>"), sinks=[seen.append])
-    with AsyncOSCli("127.0.0.1", port, "admin", PASSWORD, transcript=transcript, timeout=5) as driver:
+    with AsyncOSCli("127.0.0.1", port, "admin", PASSWORD, transcript=transcript, timeout=5,
+                    host_trust=trusting(host_key, port)) as driver:
         driver.run("version")
     assert [e.kind for e in seen] == ["cli", "cli"]  # login, version
     assert HOSTNAME not in transcript.render()

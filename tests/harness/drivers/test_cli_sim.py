@@ -12,6 +12,7 @@ import pytest
 from harness.appliance.cli import AsyncOSCli, Secret
 from harness.errors import AuthenticationFailed, CliError, LabUnreachable
 from tests.support.loop import BackgroundLoop
+from tests.support.ssh_trust import trusting
 
 from .servers import close_server
 
@@ -31,6 +32,7 @@ def flat(text: str) -> str:
 class SimCli:
     appliance: Any
     port: int
+    host_key: asyncssh.SSHKey
 
 
 def _appliance(version: str = "13.0.0-392") -> Any:
@@ -42,13 +44,14 @@ def _appliance(version: str = "13.0.0-392") -> Any:
 def sim(request: pytest.FixtureRequest, bg: BackgroundLoop, host_key: asyncssh.SSHKey) -> Iterator[SimCli]:
     appliance = _appliance(request.param)
     server = bg.run(ssh_cli.start_ssh_server(appliance, "127.0.0.1", 0, host_key))
-    yield SimCli(appliance, server.sockets[0].getsockname()[1])
+    yield SimCli(appliance, server.sockets[0].getsockname()[1], host_key)
     bg.run(close_server(server))
 
 
 @pytest.fixture
 def cli(sim: SimCli) -> Iterator[AsyncOSCli]:
-    driver = AsyncOSCli("127.0.0.1", sim.port, "admin", PASSWORD, name="esa1", timeout=5)
+    driver = AsyncOSCli("127.0.0.1", sim.port, "admin", PASSWORD, name="esa1", timeout=5,
+                        host_trust=trusting(sim.host_key, sim.port, "esa1"))
     yield driver
     driver.close()
 
@@ -143,14 +146,16 @@ def test_drop_fault_mid_session_is_lab_unreachable(cli: AsyncOSCli, sim: SimCli)
 
 def test_wrong_password(sim: SimCli) -> None:
     with pytest.raises(AuthenticationFailed):
-        AsyncOSCli("127.0.0.1", sim.port, "admin", "nope-nope", timeout=5).connect()
+        AsyncOSCli("127.0.0.1", sim.port, "admin", "nope-nope", timeout=5,
+                   host_trust=trusting(sim.host_key, sim.port)).connect()
 
 
 def test_securex_era_commit_asks_the_rollback_question(bg: BackgroundLoop, host_key: asyncssh.SSHKey) -> None:
     appliance = _appliance("14.0.0-657")
     server = bg.run(ssh_cli.start_ssh_server(appliance, "127.0.0.1", 0, host_key))
     try:
-        with AsyncOSCli("127.0.0.1", server.sockets[0].getsockname()[1], "admin", PASSWORD, timeout=5) as cli:
+        port = server.sockets[0].getsockname()[1]
+        with AsyncOSCli("127.0.0.1", port, "admin", PASSWORD, timeout=5, host_trust=trusting(host_key, port)) as cli:
             cli.converse("threatresponseconfig", ["enable"])
             text = cli.commit("with rollback")
             assert "Do you want to save the current configuration for rollback? [Y]>" in text

@@ -34,6 +34,7 @@ from harness.cloud import (
 )
 from harness.errors import ApiError, AuthenticationFailed
 from harness.transcript import Transcript
+from tests.support.ssh_trust import from_testbed_dict
 
 pytest.importorskip("virtual_appliances.lab", reason="the bundled lab is not there yet")
 
@@ -100,7 +101,7 @@ class Lab:
 
     def cli(self) -> AsyncOSCli:
         return AsyncOSCli(self.conn["cli"]["host"], self.conn["cli"]["port"], "admin", self.password, name="esa1",
-                          transcript=self.transcript)
+                          transcript=self.transcript, host_trust=from_testbed_dict(self.conn["cli"], "esa1"))
 
     def gui(self) -> AsyncOSGui:
         return AsyncOSGui(self.url("gui"), "admin", self.password, name="esa1", verify=self.ca,

@@ -47,9 +47,9 @@ def make_cli(server_loop: BackgroundLoop, client_loop: BackgroundLoop, host_key:
     started: list[CliLab] = []
 
     def factory(kind: str = "esa", model: str = "C100V", version: str = "13.0.0-392",
-                hostname: str = SEED_HOST) -> CliLab:
+                hostname: str = SEED_HOST, gateway_variant: str = "securex") -> CliLab:
         spec = ApplianceSpec(name=f"{kind}1", hostname=hostname, kind=kind, model=model,  # type: ignore[arg-type]
-                             version=version)
+                             version=version, gateway_variant=gateway_variant)
         clock = SimClock(speed=600, start=SEED_TIME)
         appliance = Appliance(spec, clock, password="pw-" + uuid.uuid4().hex[:12])
         acceptor = server_loop.run(start_ssh_server(appliance, HOST, 0, host_key))

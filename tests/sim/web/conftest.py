@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.loop import BackgroundLoop
+from virtual_appliances.asyncos.gui import gui_app
 from virtual_appliances.asyncos.model import Appliance, ApplianceSpec
 from virtual_appliances.asyncos.rest_api import api_app
 from virtual_appliances.asyncos.smtp import start_smtp
-from virtual_appliances.asyncos.web_gui import gui_app
 from virtual_appliances.common.clock import SimClock
 from virtual_appliances.common.pki import LabCA
 from virtual_appliances.common.redact import Redactor
@@ -39,6 +39,7 @@ async def _start(sim: SimAppliance, ca: LabCA) -> None:
     gui = gui_app(sim.appliance, middlewares=[logging_middleware(f"appliance/{name}/gui", sim.reqlog)])
     api = api_app(sim.appliance, sim.redactor,
                   middlewares=[logging_middleware(f"appliance/{name}/api", sim.reqlog)])
+    sim.gui_app = gui
     gui_port, stop_gui = await serve(gui, tls)
     api_port, stop_api = await serve(api, tls)
     smtp = await start_smtp(sim.appliance, "127.0.0.1", 0)

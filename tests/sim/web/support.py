@@ -19,6 +19,7 @@ import requests
 from aiohttp import web
 
 from tests.support.loop import BackgroundLoop
+from virtual_appliances.asyncos.gui.context import GUI
 from virtual_appliances.asyncos.model import Appliance
 from virtual_appliances.common.clock import SimClock
 from virtual_appliances.common.redact import Redactor
@@ -138,6 +139,7 @@ class SimAppliance:
     ca_bundle: Path
     redactor: Redactor
     reqlog: RequestLog
+    gui_app: web.Application | None = None
     gui_url: str = ""
     api_url: str = ""
     smtp_port: int = 0
@@ -154,6 +156,11 @@ class SimAppliance:
             return fn(*args)
 
         return self.loop.run(run(), timeout=TIMEOUT)
+
+    def gui_sessions(self) -> int:
+        """How many GUI sessions the appliance stores."""
+        assert self.gui_app is not None
+        return self.call(lambda: len(self.gui_app[GUI].sessions))  # type: ignore[index]
 
     def advance(self, seconds: float) -> None:
         self.call(self.clock.advance, seconds)

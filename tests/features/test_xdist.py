@@ -1,5 +1,6 @@
-"""`pytest -n 2` over the feature suite: one simulator lab for the whole run (the xdist controller runs it),
-scenarios lease appliances so two workers never drive the same one, and one merged Allure result set."""
+"""`pytest -n 2` over the feature suite: each xdist worker runs a simulator lab of its own (nothing shared, nothing
+locked) and the workers write one merged Allure result set; on a lab the workers share (`--testbed`) they lease
+its appliances so two workers never drive the same one."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from harness.testbed import Device
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 600
 SUBSET = "tokens or enabling or firewall"  # about 45 scenarios, lab-wide ones (firewall) included
 
 
-def test_two_workers_share_one_lab_and_write_one_report(tmp_path: Path) -> None:
+def test_two_workers_each_run_their_own_lab_and_write_one_report(tmp_path: Path) -> None:
     results, reports = tmp_path / "allure", tmp_path / "reports"
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "features", "-n", "2", "-q", "-p", "no:cacheprovider", "--alluredir",
@@ -27,47 +30,49 @@ def test_two_workers_share_one_lab_and_write_one_report(tmp_path: Path) -> None:
     passed = int(summary.split(" passed")[0].split()[-1])
     assert passed >= 20 and "failed" not in summary, summary
 
-    # One lab for the run: the controller's log, no per-worker lab (nor log).
+    # A lab per worker, each with its own log.
     logs = sorted(p.name for p in reports.glob("sim-lab*.log"))
-    assert logs == ["sim-lab.log"], logs
-    assert (reports / "sim-lab.log").read_text().count("ctrlab lab ready") == 1
+    assert logs == ["sim-lab-gw0.log", "sim-lab-gw1.log"], logs
+    assert all((reports / log).read_text().count("ctrlab lab ready") == 1 for log in logs)
 
-    # One merged report: a result per scenario, environment and categories written once, by the controller.
+    # One merged report: a result per scenario; environment and categories written.
     found = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
     assert len(found) == passed, (len(found), summary)
     assert len({r["historyId"] for r in found}) == passed  # no scenario (outline example) reported twice
     env = (results / "environment.properties").read_text()
-    assert "shared by the xdist workers" in env and "appliance.esa3" in env, env
+    assert "appliance.esa3" in env, env
     assert (results / "categories.json").is_file()
 
 
-TESTBED = {"devices": {name: {"kind": kind, "hostname": f"{name}.example.com", "connections": {}}
-                       for name, kind in (("esa1", "esa"), ("esa2", "esa"), ("sma1", "sma"))}}
+def _devices(*pairs: tuple[str, str]) -> dict[str, Device]:
+    return {name: Device(kind=kind, model="C100V", version="13.0.0-392", hostname=f"{name}.example.com",
+                         credentials={"default": {"username": "admin", "password": "x"}},
+                         connections={"cli": {"host": "127.0.0.1"}})
+            for name, kind in pairs}
 
 
-def test_workers_lease_different_appliances(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from steps import lab as steps_lab
+def test_workers_on_a_shared_lab_lease_different_appliances(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness import leasing
 
-    gw0 = steps_lab.LabAccess(TESTBED, lease_dir=tmp_path, worker_index=0)
-    gw1 = steps_lab.LabAccess(TESTBED, lease_dir=tmp_path, worker_index=0)  # same preference: must still differ
-    monkeypatch.setattr(steps_lab, "LEASE_WAIT_S", 0.2)
+    devices = _devices(("esa1", "esa"), ("esa2", "esa"), ("sma1", "sma"))
+    gw0 = leasing.Leases(devices, lease_dir=tmp_path, worker_index=0)
+    gw1 = leasing.Leases(devices, lease_dir=tmp_path, worker_index=0)  # same preference: must still differ
+    monkeypatch.setattr(leasing, "LEASE_WAIT_S", 0.2)
     with gw0.lease("esa") as first, gw1.lease("esa") as second:
         assert first.name != second.name
         with pytest.raises(LookupError, match="no esa device became free"), gw1.lease("esa"):
             pass
-    with gw0.lease("sma") as sma:  # released: the other worker may take it, and then its SSE state is stale
+    with gw0.lease("sma") as sma:
         assert sma.name == "sma1"
-    with gw1.lease("sma"):
-        assert "sma1" in gw1.sse_dirty
-    with gw0.lease("esa", lab_wide=True):  # the whole lab: no other worker's scenario may start meanwhile
-        assert gw0.whole_lab and not gw0.clock_shared
-        with pytest.raises(LookupError, match="the lab stayed busy"), gw1.lease("esa"):
-            pass
-    assert not gw0.whole_lab
+    # A lab-wide scenario holds the whole lab: no other worker's scenario may start meanwhile.
+    with gw0.lease("esa", lab_wide=True), pytest.raises(LookupError, match="the lab stayed busy"), gw1.lease("esa"):
+        pass
+    with gw1.lease("esa"):  # released
+        pass
 
 
 def test_scenarios_that_change_the_whole_lab_are_recognised() -> None:
-    from steps.lab import changes_whole_lab
+    from steps.text import changes_whole_lab
 
     assert changes_whole_lab(['the firewall drops HTTPS to "api-sse.cisco.com"'])
     assert changes_whole_lab(["Threat Response is disabled in SSE Cloud Services"])
