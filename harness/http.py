@@ -5,8 +5,8 @@
   have reached the server (connect errors); HTTP statuses, 4xx included, are never retried here,
 * a transport fault that survives the retries raises :class:`harness.errors.LabUnreachable`
   (:class:`~harness.errors.DriverTimeout` for a read timeout), naming what was unreachable,
-* every request and response (redirect hops included) is recorded, masked, in a
-  :class:`~harness.transcript.Transcript`; HTML pages are recorded as their visible text.
+* every request and response (redirect hops included) is recorded in a
+  :class:`~harness.transcript.Transcript`; HTML pages are shown as their visible text, masked, when read.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +31,7 @@ Timeout = float | tuple[float, float]
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
 DEFAULT_CONNECT_RETRIES = 2
 USER_AGENT = "ctrlab-harness/0.1"
+MAX_KEPT_BODY = 512_000  # bytes of a response body a transcript keeps until it is read
 
 
 def origin(url: str) -> str:
@@ -90,10 +92,13 @@ class HttpSession(requests.Session):
         if response._content_consumed:
             self.transcript.add_secret(*secret_values(response.headers, response.content,
                                                       response.headers.get("Content-Type", "")))
-        req_text = render_request(request.method or "", request.url or "", request.headers, request.body)
-        resp_text = render_response(response)
+        # Rendered when the exchange is read (a report attaches it), not for every request.
+        # Kept raw (bounded: about what the 64,000 characters a transcript shows take as HTML).
+        body = response.content[:MAX_KEPT_BODY] if response._content_consumed else b""  # never consume a stream
+        req_text = partial(render_request, request.method or "", request.url or "", request.headers, request.body)
+        resp_text = partial(_render_response, response.status_code, response.reason, response.headers, body)
         ctype = response.headers.get("Content-Type", "")
-        page = response.text if "html" in ctype.lower() and response._content_consumed else ""
+        page = partial(bytes.decode, body, "utf-8", "replace") if body and "html" in ctype.lower() else ""
         self.transcript.record("http", self.what, origin(request.url or ""), req_text, resp_text, started,
                                elapsed, str(response.status_code), html=page)
 
@@ -145,10 +150,14 @@ def render_request(method: str, url: str, headers: Mapping[str, str], body: byte
 
 
 def render_response(response: requests.Response) -> str:
-    lines = [f"HTTP {response.status_code} {response.reason or ''}".rstrip()]
-    lines += _header_lines(response.headers)
-    ctype = response.headers.get("Content-Type", "")
     body = response.content if response._content_consumed else b""  # never consume a stream here
+    return _render_response(response.status_code, response.reason, response.headers, body)
+
+
+def _render_response(status: int, reason: str | None, headers: Mapping[str, str], body: bytes) -> str:
+    lines = [f"HTTP {status} {reason or ''}".rstrip()]
+    lines += _header_lines(headers)
+    ctype = headers.get("Content-Type", "")
     if body:
         lines += ["", _body_text(body, ctype)]
     return "\n".join(lines)

@@ -94,8 +94,9 @@ class SimLabControl:
         self.plane.post(f"/_sim/appliances/{device}/{part}", dict(body))
 
     def reset_appliance(self, device: str) -> bool:
-        """Back to cloud services disabled, nothing pending, not registered anywhere; the lab engineer's faults
-        stay in force (the protocol path, which this speeds up, would not touch them either)."""
+        """Back to cloud services disabled, nothing pending, not registered anywhere, its records gone from every
+        region's SSE and its Threat Response modules deleted; the lab engineer's faults on the appliance stay in
+        force (the protocol path, which this speeds up, would not touch them either)."""
         path = f"/_sim/appliances/{device}"
         faults = {k: v for k, v in ((self.plane.get(path) or {}).get("faults") or {}).items() if v}
         self.plane.post(f"{path}/reset")

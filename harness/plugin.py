@@ -103,6 +103,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from . import sharding
 
     config.pluginmanager.register(sharding, "ctrlab-sharding")
+    from .report import step_params  # Allure step parameters: the step's own arguments, not fixtures
+
+    config.pluginmanager.register(step_params, "ctrlab-step-params")
     from .appliance import keeper
 
     config.pluginmanager.register(keeper, "ctrlab-settings-keepers")
@@ -127,7 +130,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         try:
             state.preloaded = load_testbed(options.testbed)
-            state.masker.add(*state.preloaded.secrets())
+            state.masker.add_testbed(state.preloaded)
             if options.region:
                 state.preloaded.with_region(options.region)
         except TestbedError as exc:

@@ -100,7 +100,7 @@ class CtrlabSession:
         if self.backend is None:
             self.backend = self.make_backend()
         testbed = self.backend.provision()
-        self.masker.add(*testbed.secrets())
+        self.masker.add_testbed(testbed)
         if self.options.region and self.options.region != testbed.region:
             testbed = testbed.with_region(self.options.region)
         self.lab = Lab(testbed, self.options.backend, self.masker)

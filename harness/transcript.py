@@ -1,13 +1,17 @@
 """The record of every exchange a driver had with a lab: CLI dialogs, HTTP requests, SMTP sessions.
 
 Drivers append to a :class:`Transcript`; the pytest plugin attaches it to the report, either at the
-end or live through a *sink* (a callable that receives each :class:`Exchange`). Everything is masked
-on the way in, so nothing stored or handed to a sink ever holds a secret:
+end or live through a *sink* (a callable that receives each :class:`Exchange`). An exchange keeps what
+was said as it was said (an HTML page stays HTML) and turns it into report text only when someone reads
+it: most exchanges of a passing run are never read, and rendering and masking them would be work
+nobody uses. Whatever is read is masked, so nothing handed to a sink or a report holds a secret:
 
-1. values the drivers know are secret (passwords, tokens they were given or received) are replaced,
+1. values the drivers know are secret (passwords, tokens they were given or received) are registered
+   with the session's masker (:mod:`harness.report.masking`, the one masking mechanism) as they are
+   learned, and every form of them is replaced, together with free-text ``Bearer``/``Basic`` credentials,
 2. ``Authorization``-style credentials and secret-named fields are replaced by the structured helpers
-   (:func:`mask_headers`, :func:`mask_form`, :func:`mask_json`) the HTTP layer uses,
-3. the pluggable ``mask`` (the report layer's masking of every testbed secret) runs last.
+   (:func:`mask_headers`, :func:`mask_form`, :func:`mask_json`) the HTTP layer uses when it renders,
+3. the pluggable ``mask`` of the transcript runs last.
 """
 
 from __future__ import annotations
@@ -19,16 +23,22 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .report import masking
+from .report.masking import MASK, Masker
+from .report.secret_forms import MIN_SECRET_LEN
+
 log = logging.getLogger(__name__)
 
-MASK = "***"
+__all__ = ["MASK", "MIN_SECRET_LEN", "Exchange", "Transcript", "mask_body", "mask_form", "mask_headers", "mask_json",
+           "mask_url", "scrub", "secret_values"]
+
 Mask = Callable[[str], str]
 Sink = Callable[["Exchange"], None]
+Text = str | Callable[[], str]  # a text, or what renders it when it is first read
 
 # Names of headers, form fields, JSON keys and query parameters whose values are secret.
 SECRET_NAME = re.compile(
@@ -37,75 +47,84 @@ SECRET_NAME = re.compile(
 )
 NOT_SECRET = frozenset({"token_type", "expires_in", "session_timeout"})  # secret-sounding, harmless names
 # Masked by name wherever they appear, but not learned as values: they are short-lived, per session,
-# and there would be one per request (the registry stays small and fast).
+# and there would be one per request.
 _SESSION_SCOPED = re.compile(r"csrf|cookie|session|sid$|^token_type$|^expires_in$", re.IGNORECASE)
-_CREDENTIAL = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
-MIN_SECRET_LEN = 4  # shorter values would mask ordinary words
 
 
 def identity(text: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
 class Exchange:
-    """One request and its answer, already masked."""
+    """One request and its answer; ``request``, ``response`` and ``status`` are rendered and masked
+    when first read (with the masker of the session that recorded them)."""
 
-    kind: str  # "cli", "ssh-exec", "http", "smtp"
-    source: str  # who talked, e.g. "esa1 CLI"
-    endpoint: str  # where, e.g. "127.0.0.1:2222" or "https://host:443"
-    request: str
-    response: str
-    started: datetime
-    duration: float  # seconds
-    status: str = ""  # "200", "ok", "error: ..."
-    html: str = ""  # a web page's own markup (masked), for the report's screenshot; the response has its text
+    __slots__ = ("_mask", "_masker", "_max_chars", "_texts", "duration", "endpoint", "kind", "source", "started")
+
+    def __init__(self, kind: str, source: str, endpoint: str, request: Text, response: Text, started: datetime,
+                 duration: float = 0.0, status: Text = "", *, html: Text = "", masker: Masker | None = None,
+                 mask: Mask = identity, max_chars: int = 64_000) -> None:
+        self.kind = kind  # "cli", "ssh-exec", "http", "smtp"
+        self.source = source  # who talked, e.g. "esa1 CLI"
+        self.endpoint = endpoint  # where, e.g. "127.0.0.1:2222" or "https://host:443"
+        self.started = started
+        self.duration = duration  # seconds
+        self._texts: list[Text] = [request, response, status, html]
+        self._masker = masker or masking.current()
+        self._mask = mask
+        self._max_chars = max_chars  # per text: long pages are cut, not dropped
+
+    def _text(self, index: int, *, as_text: bool = True) -> str:
+        value = self._texts[index]
+        if type(value) is _Shown:
+            return value
+        raw = value() if callable(value) else value
+        if raw and as_text:
+            raw = self._clip(self._mask(self._masker.scrub(raw)))
+        elif raw:
+            raw = self._masker.scrub(raw)  # a page's own markup: masked, never clipped (it must still render)
+        shown = _Shown(raw)
+        self._texts[index] = shown  # a race only renders twice, to the same text
+        return shown
+
+    def _clip(self, text: str) -> str:
+        if len(text) <= self._max_chars:
+            return text
+        return text[: self._max_chars] + f"\n[... {len(text) - self._max_chars} more characters]"
+
+    @property
+    def request(self) -> str:
+        return self._text(0)
+
+    @property
+    def response(self) -> str:
+        return self._text(1)
+
+    @property
+    def status(self) -> str:  # "200", "ok", "error: ..."
+        return self._text(2)
+
+    @property
+    def html(self) -> str:
+        """A web page's own markup (masked), for the report's screenshot; ``response`` has its text."""
+        return self._text(3, as_text=False)
 
     def render(self) -> str:
         head = (f"--- {self.started:%H:%M:%S.%f}"[:-3] + f" {self.kind} {self.source} {self.endpoint}"
                 f" ({self.duration * 1000:.0f} ms){' ' + self.status if self.status else ''}")
         return f"{head}\n>>> {self.request}\n<<< {self.response}\n"
 
-
-class SecretRegistry:
-    """Secret values known to this process. One registry for every transcript: a token that one
-    driver learns (the SSE admin API generating it) is masked where another one shows it (the CLI
-    echoing it as it is typed, an error message quoting it)."""
-
-    def __init__(self) -> None:
-        self._values: frozenset[str] = frozenset()  # replaced, never mutated: readers need no lock
-        self._pattern: re.Pattern[str] | None = None
-        self._lock = threading.Lock()
-
-    def add(self, *values: str | None) -> None:
-        with self._lock:
-            for value in values:
-                if value and len(value) >= MIN_SECRET_LEN and value not in self._values:
-                    self._values = self._values | {value}
-                    self._pattern = None
-
-    def scrub(self, text: str) -> str:
-        # Plain substring tests first: most texts hold no secret, and they are several times cheaper
-        # than the regexes (this runs on every CLI round trip and HTTP exchange).
-        lowered = text.lower()
-        if "bearer" in lowered or "basic" in lowered:
-            text = _CREDENTIAL.sub(lambda m: f"{m.group(1)} {MASK}", text)
-        with self._lock:
-            if self._pattern is None and self._values:
-                ordered = sorted(self._values, key=len, reverse=True)  # longest first: no partial leftovers
-                self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
-            pattern, values = self._pattern, self._values
-        if pattern is None or not any(value in text for value in values):
-            return text
-        return pattern.sub(MASK, text)
+    def __repr__(self) -> str:
+        return f"<Exchange {self.kind} {self.source} {self.endpoint} {self.started:%H:%M:%S}>"
 
 
-SECRETS = SecretRegistry()
+class _Shown(str):
+    """A text already rendered and masked (so a raw text is never mistaken for one)."""
 
 
 def scrub(text: str) -> str:
-    """``text`` without any secret this process knows (for exception messages, logs)."""
-    return SECRETS.scrub(text)
+    """``text`` without any secret this session knows (for exception messages, logs)."""
+    return masking.scrub(text)
 
 
 # Process-wide sinks that see every transcript's exchanges (the report's per-step evidence, attached
@@ -125,7 +144,7 @@ def observe(sink: Sink) -> Callable[[], None]:
 
 
 class Transcript:
-    """Thread-safe, bounded list of masked exchanges with pluggable masking and sinks."""
+    """Thread-safe, bounded list of exchanges with pluggable masking and sinks."""
 
     def __init__(self, name: str = "transcript", mask: Mask | None = None, sinks: Iterable[Sink] = (),
                  max_entries: int = 5000, max_chars: int = 64_000) -> None:
@@ -147,20 +166,24 @@ class Transcript:
                 self._sinks.remove(sink)
 
     def add_secret(self, *values: str | None) -> None:
-        """Values that must never appear, whatever the pluggable mask knows (process-wide)."""
-        SECRETS.add(*values)
+        """Values that must never appear, in any output of the session (not only this transcript)."""
+        masking.add_secret(*values)
+
+    def add_credentials(self, username: str | None, password: str | None) -> None:
+        """A password and the ``Authorization: Basic`` value of ``username:password``."""
+        masking.add_credentials(username, password)
 
     # ---- masking ------------------------------------------------------------------------------
     def redact(self, text: str) -> str:
-        return self.mask(SECRETS.scrub(text))
+        return self.mask(masking.scrub(text))
 
     # ---- recording ----------------------------------------------------------------------------
-    def record(self, kind: str, source: str, endpoint: str, request: str, response: str,
-               started: datetime | None = None, duration: float = 0.0, status: str = "", html: str = "") -> Exchange:
-        entry = Exchange(kind=kind, source=source, endpoint=endpoint, request=self._clip(self.redact(request)),
-                         response=self._clip(self.redact(response)), started=started or datetime.now(UTC),
-                         duration=duration, status=status if status == "ok" else self.redact(status),
-                         html=self.redact(html) if html else "")
+    def record(self, kind: str, source: str, endpoint: str, request: Text, response: Text,
+               started: datetime | None = None, duration: float = 0.0, status: Text = "", html: Text = "") -> Exchange:
+        """Keep one exchange; ``request``, ``response`` and ``html`` (a page's own markup) may be callables that
+        render the text when it is first read (an HTML page as visible text)."""
+        entry = Exchange(kind, source, endpoint, request, response, started or datetime.now(UTC), duration, status,
+                         html=html, mask=self.mask, max_chars=self.max_chars)
         with self._lock:
             self._entries.append(entry)
             sinks = [*self._sinks, *_OBSERVERS]
@@ -170,11 +193,6 @@ class Transcript:
             except Exception:  # a broken report attachment must not fail the scenario
                 log.warning("transcript sink %r failed", sink, exc_info=True)
         return entry
-
-    def _clip(self, text: str) -> str:
-        if len(text) <= self.max_chars:
-            return text
-        return text[: self.max_chars] + f"\n[... {len(text) - self.max_chars} more characters]"
 
     @property
     def entries(self) -> list[Exchange]:

@@ -19,10 +19,19 @@ from .world import World
 
 
 def _changes_whole_lab(request: pytest.FixtureRequest) -> bool:
+    """Whether the scenario, with an outline's example values filled in, uses a lab-wide step."""
+    from allure_pytest_bdd.utils import get_outline_params
+
     from harness.report.unstarted import scenario_template
 
     template = scenario_template(request.node)
-    return template is not None and changes_whole_lab(step.name for step in template.steps)
+    if template is None:
+        return False
+    try:
+        steps = template.render(get_outline_params(request.node) or {}).steps
+    except Exception:  # a template pytest-bdd cannot render: judge its written steps
+        steps = template.steps
+    return changes_whole_lab(step.name for step in steps)
 
 
 def device_kind(request: pytest.FixtureRequest) -> str:

@@ -148,13 +148,12 @@ class World:
         """The appliance with cloud services disabled, nothing pending, not registered anywhere.
 
         Over the protocols: deregister if registered (CLI), disable if enabled, commit, abandon
-        anything pending. Where the lab control can reset the appliance (a simulator), the same state is
-        reached in one call. Either way the appliance's records are then deleted from every region's SSE
-        (the portal's delete), whatever an earlier session or another worker left there.
+        anything pending, and delete the appliance's records from every region's SSE (the portal's delete),
+        whatever an earlier session or another worker left there. Where the lab control can reset the
+        appliance (a simulator), the same state, its SSE records and modules included, is one call.
         """
         if self.lab.control.reset_appliance(self.device.name):
             self.gui.page = None  # the page read before the reset is stale
-            self.forget_sse_records()
             return
         state = self.cloud_state()
         if state.in_progress:

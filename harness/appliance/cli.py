@@ -198,7 +198,7 @@ class AsyncOSCli:
         self.term_size = term_size  # wide, so AsyncOS does not wrap lines
         self.ssh_options = dict(ssh_options or {})
         self.transcript = transcript if transcript is not None else Transcript(self.what)
-        self.transcript.add_secret(password)
+        self.transcript.add_credentials(username, password)
         self.banner = ""
         self._loop = loop or driver_loop()
         self._shell: _Shell | None = None

@@ -49,7 +49,7 @@ class AsyncOSGui:
         self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript,
                                 connect_retries=connect_retries)
         self.transcript = self.http.transcript
-        self.transcript.add_secret(password)
+        self.transcript.add_credentials(username, password)
         self.page: Page | None = None
         self.logged_in = False
 

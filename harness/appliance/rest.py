@@ -104,7 +104,8 @@ class AsyncOSRest:
         self._skew_learned = 0.0
         self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript)
         self.transcript = self.http.transcript
-        self.transcript.add_secret(password, _b64(password))
+        self.transcript.add_credentials(username, password)  # Basic auth sends username:password
+        self.transcript.add_secret(_b64(password))  # the JWT login sends it base64-encoded
         self._jwt: str | None = None
         self.method: str | None = None  # "jwt" or "basic" once authenticated
 

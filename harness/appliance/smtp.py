@@ -79,7 +79,7 @@ class SmtpSender:
         self.helo = helo
         self.connect_attempts = max(1, connect_attempts)
         self.transcript = transcript if transcript is not None else Transcript(self.what)
-        self.transcript.add_secret(password)
+        self.transcript.add_credentials(username, password)
 
     def send(self, sender: str, recipients: Sequence[str], subject: str, body: str = "", *,
              message_id: str | None = None, attachments: Sequence[Attachment] = (),

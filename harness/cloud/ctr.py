@@ -67,7 +67,7 @@ class ThreatResponseClient:
         self.token_margin = token_margin
         self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript, proxies=proxies)
         self.transcript = self.http.transcript
-        self.transcript.add_secret(client_secret)
+        self.transcript.add_credentials(client_id, client_secret)  # the token request sends Basic id:secret
         self._token: str | None = None
         self._expires_at = 0.0
         self.scopes: list[str] = []  # as granted with the last token

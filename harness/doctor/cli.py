@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..report.masking import Masker
+from ..report.masking import Masker, current
 from ..testbed import REGIONS, Testbed, TestbedError, load_testbed
 from .runner import diagnose
 from .table import render
@@ -49,12 +49,6 @@ def run(args: argparse.Namespace) -> int:
 
 def secrets_of(testbed: Testbed) -> Masker:
     """Every secret the testbed holds, so no output line can show one."""
-    masker = Masker()
-    for device in testbed.devices.values():
-        masker.add(*(c.password for c in device.credentials.values()))
-    for sse in testbed.cloud.sse.values():
-        masker.add(sse.api_key, sse.token)
-    for ctr in testbed.cloud.ctr.values():
-        masker.add(ctr.client_secret)
-    masker.add(testbed.network.proxy_password)
+    masker = current()  # the process's: what the drivers learn (tokens) is registered there too
+    masker.add_testbed(testbed)
     return masker

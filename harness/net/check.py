@@ -50,7 +50,7 @@ def check(testbed: Any, region: str | None = None, timeout: float = DEFAULT_TIME
         raise ValueError("timeout must be > 0")
     settings = NetSettings.from_testbed(testbed)
     if settings.proxy is not None and settings.proxy.password:
-        masking.add_secret(settings.proxy.password)  # whatever prints or attaches the report masks it
+        masking.add_credentials(settings.proxy.username, settings.proxy.password)  # and its Proxy-Authorization
     region = (region or settings.region).lower()
     names = list(dict.fromkeys(fqdns)) if fqdns else required_fqdns(region)
     attach = in_a_test() if attach is None else attach

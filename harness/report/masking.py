@@ -1,9 +1,12 @@
-"""Secret masking for everything the harness writes: reports, logs, junit XML and the terminal.
+"""Secret masking for everything the harness writes: reports, logs, junit XML, the terminal, transcripts.
 
-One :class:`Masker` per pytest session collects every secret value (the testbed's passwords, API keys,
-tokens, client secrets, every ``%ENV``-resolved value, and values registered at run time such as
-registration tokens) and replaces each occurrence by ``***``. The session's masker is the *current* one
-(:func:`current`), so helpers called deep inside drivers mask without being handed a session object.
+The one masking mechanism of the harness. One :class:`Masker` per pytest session collects every secret
+value (the testbed's passwords, API keys, tokens, client secrets, every ``%ENV``-resolved value, and
+values drivers learn at run time such as registration and bearer tokens) in every form it takes (repr,
+JSON, URL, shell and HTML escaping, Basic headers: :mod:`.secret_forms`) and replaces each occurrence by
+``***``. The session's masker is the *current* one (:func:`current`), so drivers and helpers deep inside
+them register and mask without being handed a session object; outside a session (``ctrlab`` commands)
+a process-wide masker is current.
 
 Where it is applied (see ``harness/plugin.py``):
 
@@ -18,81 +21,137 @@ Where it is applied (see ``harness/plugin.py``):
 from __future__ import annotations
 
 import dataclasses
-import html
-import json
 import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
-from urllib.parse import quote, quote_plus
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .matcher import PatternMatcher
+from .secret_forms import MIN_SECRET_LEN, credential_forms, forms
+
+if TYPE_CHECKING:
+    from ..testbed import Testbed
 
 MASK = "***"
-MIN_SECRET_LEN = 4  # shorter values would mask ordinary words; the testbed's are all longer in practice
+log = logging.getLogger(__name__)
+# An Authorization credential in free text (a CLI echoing a header, an error quoting a request).
+_CREDENTIAL = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+_CREDENTIAL_HINTS = ("earer", "EARER", "asic", "ASIC")  # str.find is far cheaper than the regex
 
 
 class Masker:
-    """A thread-safe set of secret values and the functions that hide them."""
+    """A thread-safe, growing set of secret values and the functions that hide them.
+
+    Each value is registered with every form it takes on the way out (:mod:`.secret_forms`), and all
+    forms of all values are found in one pass over a text (:mod:`.matcher`): masking costs time in
+    proportion to the text, not to the number of secrets a run has seen.
+    """
 
     def __init__(self, placeholder: str = MASK) -> None:
         self.placeholder = placeholder
-        self._secrets: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
-        self._bytes_pattern: re.Pattern[bytes] | None = None
+        self._matcher = PatternMatcher()
+        self._bytes: tuple[int, Any] | None = None  # (pattern count, automaton) for mask_bytes, built on use
+        self._too_short: set[str] = set()
+        self._expanded: set[tuple[str | None, str]] = set()  # (user, value) pairs already registered
         self._lock = threading.Lock()
 
     # ---- collecting -----------------------------------------------------------------------------------
     def add(self, *values: str | None) -> None:
-        """Register secret values (``None`` and values shorter than 4 characters are ignored).
+        """Register secret values with their escaped forms (``None`` and empty values are ignored)."""
+        self._register(forms, ((None, v) for v in values))
 
-        The encodings a secret takes on the way out are registered with it: URL-encoded (forms, query
-        strings), JSON-escaped and HTML-escaped.
-        """
-        with self._lock:
-            before = len(self._secrets)
-            for value in values:
-                if not isinstance(value, str) or len(value) < MIN_SECRET_LEN:
-                    continue
-                self._secrets.update(v for v in _variants(value) if len(v) >= MIN_SECRET_LEN)
-            if len(self._secrets) != before:
-                self._pattern = self._bytes_pattern = None
+    def add_credentials(self, username: str | None, password: str | None) -> None:
+        """A password and, the user being known, the ``Authorization: Basic`` value of the pair."""
+        self._register(credential_forms, [(username, password)])
+
+    def add_testbed(self, testbed: Testbed) -> None:
+        """Every secret of a testbed: passwords (with their Basic headers), keys, tokens, ``%ENV`` values."""
+        from urllib.parse import urlsplit
+
+        self.add(*testbed.secrets())
+        # A device's credentials already hold what they inherit: the pairs the appliance is sent.
+        for cred in [*testbed.testbed.credentials.values(),
+                     *(c for d in testbed.devices.values() for c in d.credentials.values())]:
+            self.add_credentials(cred.username, cred.password)
+        for ctr in testbed.cloud.ctr.values():  # OAuth2 client credentials travel as Basic client_id:secret
+            self.add_credentials(ctr.client_id, ctr.client_secret)
+        if testbed.network.proxy:
+            proxy = urlsplit(testbed.network.proxy)
+            self.add_credentials(proxy.username, proxy.password)
 
     def update(self, values: Iterable[str | None]) -> None:
         self.add(*values)
 
+    def _register(self, expand: Callable[..., set[str]], pairs: Iterable[tuple[str | None, str | None]]) -> None:
+        patterns: list[str] = []
+        for username, value in pairs:
+            if not isinstance(value, str) or not value or (username, value) in self._expanded:
+                continue  # drivers register the same token with every request that carries it
+            if len(value) < MIN_SECRET_LEN:
+                self._warn_short(value)
+                continue
+            found = expand(value) if username is None else expand(username, value)
+            patterns += [p for p in found if len(p) >= MIN_SECRET_LEN]
+            self._expanded.add((username, value))
+        if patterns:
+            self._matcher.add(patterns)
+
+    def _warn_short(self, value: str) -> None:
+        with self._lock:
+            if value in self._too_short:
+                return
+            self._too_short.add(value)
+        log.warning("a secret of %d characters is too short to mask (the minimum is %d): it may appear in "
+                    "reports and logs", len(value), MIN_SECRET_LEN)
+
     def __len__(self) -> int:
-        return len(self._secrets)
+        return len(self._matcher)
 
     def __contains__(self, value: object) -> bool:
-        return value in self._secrets
+        return value in self._matcher
 
     # ---- masking --------------------------------------------------------------------------------------
-    def _text_pattern(self) -> re.Pattern[str] | None:
-        with self._lock:
-            if self._pattern is None and self._secrets:
-                ordered = sorted(self._secrets, key=len, reverse=True)  # longest first: no partial leftovers
-                self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
-            return self._pattern
-
     def mask(self, text: str) -> str:
-        pattern = self._text_pattern()
-        if pattern is None or not isinstance(text, str):
+        if not isinstance(text, str) or not text:
             return text
-        return pattern.sub(self.placeholder, text)
+        spans = self._matcher.spans(text)
+        if not spans:
+            return text
+        parts: list[str] = []
+        last = 0
+        for start, end in spans:
+            parts += (text[last:start], self.placeholder)
+            last = end
+        parts.append(text[last:])
+        return "".join(parts)
 
     __call__ = mask
 
+    def scrub(self, text: str) -> str:
+        """:meth:`mask`, and ``Bearer``/``Basic`` credentials the masker has not been told about
+        (for transcripts and the error messages drivers raise)."""
+        text = self.mask(text)
+        if any(hint in text for hint in _CREDENTIAL_HINTS):
+            text = _CREDENTIAL.sub(lambda m: f"{m.group(1)} {self.placeholder}", text)
+        return text
+
     def mask_bytes(self, data: bytes) -> bytes:
         """Same-length masking for binary data (a pcap keeps its framing; the secret becomes ``*``)."""
+        import ahocorasick_rs
+
         with self._lock:
-            if self._bytes_pattern is None and self._secrets:
-                encoded = sorted({s.encode("utf-8") for s in self._secrets}, key=len, reverse=True)
-                self._bytes_pattern = re.compile(b"|".join(re.escape(s) for s in encoded))
-            pattern = self._bytes_pattern
-        if pattern is None:
+            if self._bytes is None or self._bytes[0] != len(self._matcher):
+                encoded = list(dict.fromkeys(p.encode("utf-8") for p in self._matcher.patterns()))
+                self._bytes = (len(self._matcher), ahocorasick_rs.BytesAhoCorasick(encoded) if encoded else None)
+            automaton = self._bytes[1]
+        if automaton is None:
             return data
-        return pattern.sub(lambda m: b"*" * len(m.group(0)), data)
+        masked = bytearray(data)
+        for _, start, end in automaton.find_matches_as_indexes(data, overlapping=True):
+            masked[start:end] = b"*" * (end - start)
+        return bytes(masked)
 
     def mask_data(self, value: Any) -> Any:
         """Mask every string inside a JSON-like structure (dict keys included)."""
@@ -105,12 +164,8 @@ class Masker:
         return value
 
     def leaks(self, text: str) -> list[str]:
-        """The registered secrets present in ``text`` (for self-checks and tests)."""
-        return sorted(s for s in self._secrets if s in text)
-
-
-def _variants(value: str) -> set[str]:
-    return {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1], html.escape(value)}
+        """The registered forms present in ``text`` (for self-checks and tests)."""
+        return sorted({pattern for pattern, _ in self._matcher.find(text)})
 
 
 # ---- the session's masker ------------------------------------------------------------------------------
@@ -136,9 +191,19 @@ def mask(text: str) -> str:
     return current().mask(text)
 
 
+def scrub(text: str) -> str:
+    """:meth:`Masker.scrub` with the current masker: for transcripts and driver error messages."""
+    return current().scrub(text)
+
+
 def add_secret(*values: str | None) -> None:
     """Register run-time secrets (registration tokens, bearer tokens) with the current session."""
     current().add(*values)
+
+
+def add_credentials(username: str | None, password: str | None) -> None:
+    """Register a password and the ``Authorization: Basic`` value of ``username:password``."""
+    current().add_credentials(username, password)
 
 
 # ---- logging -------------------------------------------------------------------------------------------
@@ -155,7 +220,9 @@ class MaskingFilter(logging.Filter):
 
 
 def mask_record(record: logging.LogRecord, masker: Masker) -> logging.LogRecord:
-    if getattr(record, "_ctrlab_masked", False) or not len(masker):
+    # Marked per masker: a nested session's masker must still mask what the outer one already did.
+    masked_by: tuple[Masker, ...] = getattr(record, "_ctrlab_masked_by", ())
+    if any(m is masker for m in masked_by) or not len(masker):
         return record
     try:
         message = record.getMessage()
@@ -168,7 +235,7 @@ def mask_record(record: logging.LogRecord, masker: Masker) -> logging.LogRecord:
         record.exc_text = masker.mask(record.exc_text)
     if record.stack_info:
         record.stack_info = masker.mask(record.stack_info)
-    record._ctrlab_masked = True  # type: ignore[attr-defined]
+    record._ctrlab_masked_by = (*masked_by, masker)  # type: ignore[attr-defined]
     return record
 
 
