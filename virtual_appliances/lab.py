@@ -36,7 +36,6 @@ from aiohttp import web
 from . import __version__
 from .asyncos.connector import CloudNetwork, Connector
 from .asyncos.control import control_app as appliance_control_app
-from .asyncos.messages import product_name
 from .asyncos.model import BUSY_SECONDS, Appliance, ApplianceSpec, Fleet, Kind, RegState
 from .asyncos.rest_api import api_app
 from .asyncos.smtp import start_smtp
@@ -401,7 +400,7 @@ class Lab:
                 created_at=now, updated_at=now)
             ctr.modules[module.id] = module
             appliance.tracking.record(sender="ctrlab@lab.ctrlab.test", recipients=["qa@lab.ctrlab.test"],
-                                      subject=f"ctrlab test mail ({product_name(appliance.spec.kind)})",
+                                      subject=f"ctrlab test mail ({appliance.spec.release.product_name})",
                                       message_id=f"{uuid.uuid4()}@lab.ctrlab.test", sender_ip=HOST,
                                       attachments=[])
         log.info("--integrated: %d appliance(s) enabled, registered in %s and added as modules",
