@@ -82,6 +82,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from .appliance import keeper
 
     config.pluginmanager.register(keeper, "ctrlab-settings-keepers")
+    from . import outcomes
+
+    config.pluginmanager.register(outcomes, "ctrlab-outcomes")  # verdicts, circuit breaker, summary
 
     from .backends import BackendError
 
@@ -399,6 +402,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         _shorten_lab_fault(item, call.excinfo, report, state)
         if report.when == "call":  # Allure still holds the scenario open: it is written at teardown
             _attach_lab_log(item, state)
+    from .outcomes import reclassify
+
+    reclassify(item, call, report)  # before Allure (an outer wrapper) reads call.excinfo
     masking.mask_report(report, state.masker)
     if report.when == "setup" and not report.passed:
         from .report.unstarted import report_unstarted_scenario

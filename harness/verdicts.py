@@ -49,7 +49,7 @@ class Verdict:
     kind: str  # CONFORMANCE | LAB_FAULT | HARNESS_ERROR
     reason: str  # one line
     lab_down: bool = False  # the lab did not answer (counts for the circuit breaker)
-    down: str = ""  # what did not answer, e.g. "Threat Response (nam) at https://127.0.0.1:8443"
+    down: str = ""  # what is down, e.g. "Threat Response (nam) answers HTTP 503"
 
     @property
     def message(self) -> str:
@@ -72,12 +72,13 @@ def lab_fault_of(exc: BaseException) -> Verdict | None:
     names = _names(exc)
     if names & set(_TRANSPORT):
         what, endpoint = getattr(exc, "what", ""), getattr(exc, "endpoint", "")
-        return Verdict(LAB_FAULT, _first_line(exc), True, f"{what} at {endpoint}" if what else _first_line(exc))
+        down = f"{what} at {endpoint} does not answer" if what else _first_line(exc)
+        return Verdict(LAB_FAULT, _first_line(exc), True, down)
     if "ApiError" in names:
         status = int(getattr(exc, "status", 0) or 0)
         what = str(getattr(exc, "what", ""))
         if status >= 500 or status == 429:
-            return Verdict(LAB_FAULT, _first_line(exc), True, f"{what} (HTTP {status})")
+            return Verdict(LAB_FAULT, _first_line(exc), True, f"{what} answers HTTP {status}")
         if what == CONTROL_PLANE:
             return Verdict(LAB_FAULT, f"the control plane refused a set-up: {_first_line(exc)}")
         return None
