@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from . import http
 from .breaker import Breaker, health_of
 from .session import SESSION_KEY
 from .verdicts import CONFORMANCE, HARNESS_ERROR, LAB_FAULT, Verdict, classify, wrapped
@@ -34,6 +35,7 @@ class Ledger:
     """What this process saw: the breaker, and (on the controller or alone) every scenario's verdict."""
 
     def __init__(self) -> None:
+        http.close_circuit()  # a new session (pytester nests them) starts with the lab trusted
         self.breaker = Breaker()
         self.verdicts: dict[str, tuple[str, str]] = {}  # nodeid -> (kind, reason); first failure wins
         self.not_run = 0
@@ -126,10 +128,10 @@ def reclassify(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Te
         call.excinfo = pytest.ExceptionInfo.from_exception(new)
         report.longrepr = f"{verdict.message}\n{report.longreprtext}"
     report.user_properties.append((PROPERTY, json.dumps([verdict.kind, verdict.reason])))
-    if report.when != "teardown":
-        opened = book.breaker.record(verdict)
-        if opened:
-            _announce(item.config, opened)
+    opened = book.breaker.record(verdict)  # a clean-up that found the lab gone counts too
+    if opened:
+        http.open_circuit(opened)
+        _announce(item.config, opened)
     return verdict
 
 
@@ -175,6 +177,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    http.close_circuit()
     config = session.config
     book = ledger(config)
     state = config.stash.get(SESSION_KEY, None)

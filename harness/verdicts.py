@@ -18,6 +18,7 @@ The plugin classifies each failed scenario with :func:`classify` and hands Allur
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 CONFORMANCE = "conformance failure"
@@ -27,6 +28,8 @@ HARNESS_ERROR = "harness error"
 _TRANSPORT = ("LabUnreachable", "TimeoutError", "ConnectionError", "ReadTimeout", "ConnectTimeout")
 _LAB_SETUP = ("AuthenticationFailed", "TestbedError", "BackendError", "SnapshotFailed", "RestoreFailed")
 CONTROL_PLANE = "simulator control plane"  # SimControl's ``what``
+# A ``pytest.fail`` text (e.g. "could not restore the lab after the scenario: ...") naming a lab fault.
+_LAB_FAULT_TEXT = re.compile(r"\b(LabUnreachable|DriverTimeout|RateLimited)\b|HTTP (5\d\d|429)\b")
 
 
 class LabFault(Exception):
@@ -127,6 +130,8 @@ def classify(exc: BaseException, step_type: str | None = None, step: str = "") -
             where = f" ({step})" if step else ""
             return Verdict(LAB_FAULT, f"a Given could not establish its state{where}: {_first_line(exc)}")
         return Verdict(CONFORMANCE, _first_line(exc))
+    if type(exc).__name__ == "Failed" and _LAB_FAULT_TEXT.search(str(exc)):
+        return Verdict(LAB_FAULT, _first_line(exc), True, _first_line(exc).removeprefix("Failed: "))
     return Verdict(HARNESS_ERROR, _first_line(exc))
 
 

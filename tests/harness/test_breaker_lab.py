@@ -57,7 +57,8 @@ def sim_lab(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
 
 
 def pytest_command(testbed: Path, tmp_path: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore", f"--testbed={testbed}",
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore", "--durations=5",
+            f"--testbed={testbed}",
             f"--alluredir={tmp_path / 'allure'}", "-o", f"ctrlab_reports_dir={tmp_path / 'reports'}", *extra]
 
 
@@ -82,6 +83,7 @@ def run_and_break_lab(testbed: Path, tmp_path: Path, lab: subprocess.Popen[str],
             os.killpg(lab.pid, sig)
             broken_at = time.monotonic()
     run.wait(timeout=60)
+    (testbed.parent / "output.txt").write_text(out)  # for a person reading a failure
     assert broken_at is not None, out[-3000:]
     return out, time.monotonic() - broken_at
 
@@ -107,6 +109,7 @@ def _allure_statuses(tmp_path: Path) -> list[tuple[str, str]]:
 def test_a_lab_that_stops_answering_stops_the_run_with_one_line(tmp_path: Path, sig: signal.Signals) -> None:
     with sim_lab(tmp_path) as (lab, testbed):
         out, seconds = run_and_break_lab(testbed, tmp_path, lab, sig)
+    print(f"the run ended {seconds:.1f} s after the {sig.name}")  # shown with -s: the figure for the README
     assert seconds <= FIRST_TIMEOUTS_S + STOP_WITHIN_S, (seconds, out[-3000:])
     stop_lines = [line for line in out.splitlines() if line.startswith(STOP_LINE)]
     assert stop_lines and len(set(stop_lines)) == 1, out[-3000:]
@@ -118,7 +121,7 @@ def test_a_lab_that_stops_answering_stops_the_run_with_one_line(tmp_path: Path, 
     assert counts["not run"] > 100, verdict  # the rest were skipped with the reason, not run
     assert verdict["verdict"] == "lab faults" and str(verdict["stopped"]).startswith(STOP_LINE), verdict
     statuses = _allure_statuses(tmp_path)
-    assert sum(1 for s, _ in statuses if s == "passed") >= 3  # the results written before the stop stay
+    assert sum(1 for s, _ in statuses if s == "passed") >= 2  # the results written before the stop stay
     assert sum(1 for s, m in statuses if s == "skipped" and STOP_LINE in m) == counts["not run"]
     assert not [m for s, m in statuses if s == "failed"]
 

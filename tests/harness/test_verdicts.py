@@ -132,3 +132,13 @@ def test_gear_health_names_the_appliance_that_refuses_connections() -> None:
         port = sock.getsockname()[1]  # bound, not listening: connections are refused
         down = gear_health({"esa1": ("127.0.0.1", port)}, timeout=2)
     assert down is not None and down.startswith(f"esa1 (127.0.0.1:{port}) does not accept connections")
+
+
+def test_a_teardown_that_could_not_restore_an_unreachable_lab_is_a_lab_fault() -> None:
+    with pytest.raises(pytest.fail.Exception) as info:
+        pytest.fail("could not restore the lab after the scenario: delete the module: LabUnreachable: Threat "
+                    "Response (nam) unreachable at https://127.0.0.1: refused", pytrace=False)
+    assert classify(info.value, "teardown").kind == LAB_FAULT
+    with pytest.raises(pytest.fail.Exception) as info:
+        pytest.fail("could not restore the lab after the scenario: KeyError: 'id'", pytrace=False)
+    assert classify(info.value, "teardown").kind == HARNESS_ERROR
