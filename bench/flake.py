@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-READY_S = 60.0
+sys.path.insert(0, str(ROOT))
+from tests.support.lab import started_lab  # noqa: E402 - the lab helper the tests use
+
 BUSY_CODE = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
 
 
@@ -116,31 +117,11 @@ def _read_junit(run: Run, junit: Path) -> None:
             run.passed += 1
 
 
-@contextlib.contextmanager
-def kept_lab(work: Path) -> Iterator[Path]:
+def kept_lab(work: Path) -> contextlib.AbstractContextManager[tuple[subprocess.Popen[bytes], Path]]:
     """``ctrlab sim up`` with the fleet the bundled suite uses, in its own process group."""
-    testbed = work / "kept-tb.yaml"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
-    with (work / "kept-lab.log").open("wb") as log:
-        lab = subprocess.Popen([sys.executable, "-m", "harness.cli", "sim", "up", "--appliances", "2", "--sma", "1",
-                                "--gateway", "1", "--testbed-out", str(testbed), "--dir", str(work / "kept-lab")],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + READY_S
-            while not testbed.exists():
-                if lab.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"ctrlab sim up did not write its testbed (log: {work / 'kept-lab.log'})")
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    lab.wait(timeout=0.1)  # a bounded wait that ends early if the lab dies
-            yield testbed
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(lab.pid, signal.SIGINT)
-            try:
-                lab.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(lab.pid, signal.SIGKILL)
-                lab.wait(timeout=10)
+    (work / "kept-lab").mkdir(parents=True, exist_ok=True)
+    return started_lab(work / "kept-lab", [sys.executable, "-m", "harness.cli", "sim", "up", "--appliances", "2",
+                                           "--sma", "1", "--gateway", "1"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         with busy(args.busy, args.busy_seconds):
             report(run_pytest(f"pytest tests, loaded, run {i}", ["tests"], work / f"tests-{i}", args.timeout))
     if args.kept_sessions:
-        with kept_lab(work) as testbed:
+        with kept_lab(work) as (_, testbed):
             for i in range(1, args.kept_sessions + 1):
                 report(run_pytest(f"kept lab, session {i}", ["features", f"--testbed={testbed}"], work / f"kept-{i}",
                                   args.timeout))

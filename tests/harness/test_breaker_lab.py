@@ -25,8 +25,9 @@ import pytest
 import requests
 import yaml
 
+from tests.support.lab import started_lab
+
 ROOT = Path(__file__).resolve().parents[2]
-READY_S = 60
 FIRST_TIMEOUTS_S = 30.0  # the longest driver read timeout a frozen lab makes the first scenario wait
 STOP_WITHIN_S = 30.0  # issue 13: the run ends within 30 s of the freeze plus the first timeouts
 STOP_LINE = "ctrlab: stopping the run"
@@ -34,26 +35,12 @@ PROGRESS = re.compile(r"[.FEsx]+( +\[ *\d+%\])?")
 
 
 @contextlib.contextmanager
-def sim_lab(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    testbed = tmp_path / "tb.yaml"
-    lab = subprocess.Popen([sys.executable, "-m", "harness.cli", "sim", "up", "--appliances", "2",
-                            "--testbed-out", str(testbed), "--dir", str(tmp_path / "lab")],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
-    try:
-        deadline = time.monotonic() + READY_S
-        while not testbed.exists():
-            assert lab.poll() is None and time.monotonic() < deadline, "ctrlab sim up did not write its testbed"
-            time.sleep(0.05)  # poll interval while the lab starts
-        yield lab, testbed
-    finally:
-        for sig in (signal.SIGCONT, signal.SIGINT):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(lab.pid, sig)
-        try:
-            lab.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(lab.pid, signal.SIGKILL)
-            lab.wait(timeout=10)
+def sim_lab(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """`ctrlab sim up` as a user starts it, in its own process group (the test freezes or kills it)."""
+    lab_dir = tmp_path / "lab"
+    lab_dir.mkdir()
+    with started_lab(lab_dir, [sys.executable, "-m", "harness.cli", "sim", "up", "--appliances", "2"]) as started:
+        yield started
 
 
 def pytest_command(testbed: Path, tmp_path: Path, *extra: str) -> list[str]:
@@ -62,7 +49,7 @@ def pytest_command(testbed: Path, tmp_path: Path, *extra: str) -> list[str]:
             f"--alluredir={tmp_path / 'allure'}", "-o", f"ctrlab_reports_dir={tmp_path / 'reports'}", *extra]
 
 
-def run_and_break_lab(testbed: Path, tmp_path: Path, lab: subprocess.Popen[str], sig: signal.Signals,
+def run_and_break_lab(testbed: Path, tmp_path: Path, lab: subprocess.Popen[bytes], sig: signal.Signals,
                       after_passes: int = 3) -> tuple[str, float]:
     """Run the suite; once ``after_passes`` scenarios passed, send ``sig`` to the lab. Output, seconds to the end."""
     run = subprocess.Popen(pytest_command(testbed, tmp_path), cwd=ROOT, stdout=subprocess.PIPE,

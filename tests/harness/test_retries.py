@@ -116,3 +116,18 @@ def test_policy_from_the_testbed_block_and_defaults() -> None:
     assert RetryPolicy.from_config({"attempts": 5, "max_wait_s": 2}) == RetryPolicy(5, 2.0)
     assert RetryPolicy.from_config(None) == RetryPolicy()
     assert retry_after({"Retry-After": "garbage"}, default=1.5) == 1.5
+
+
+def test_the_rest_driver_retries_a_get_after_503_but_not_a_post() -> None:
+    from harness.appliance import AsyncOSRest
+
+    script = Script([(503, {}), (200, {})])
+    with scripted_server(script) as url:
+        rest = AsyncOSRest(url, "admin", "scripted-password-1", auth="basic")
+        rest.http.retry = FAST
+        assert rest.health() == {"ok": True, "devices": [], "cloud_services": []}
+        assert len(script.seen) == 2
+        script.answers = [(503, {}), (200, {})]
+        with pytest.raises(ApiError):
+            rest.request("POST", "config/changes", json={})
+    assert len(script.seen) == 3
