@@ -27,6 +27,7 @@ from .verdicts import CONFORMANCE, HARNESS_ERROR, LAB_FAULT, Verdict, classify, 
 
 VERDICT_FILE = "ctrlab-verdict.json"
 PROPERTY = "ctrlab.verdict"
+SCENARIO = "ctrlab.scenario"  # on every scenario's call report: the controller counts scenarios by it
 NOT_RUN = "not run: "  # the skip reason's prefix for scenarios the breaker stopped
 STEP_TYPE_KEY = pytest.StashKey[tuple[str, str]]()  # (given|when|then, "Given the step text")
 
@@ -40,6 +41,7 @@ class Ledger:
         self.verdicts: dict[str, tuple[str, str]] = {}  # nodeid -> (kind, reason); first failure wins
         self.not_run = 0
         self.stopped: str | None = None
+        self.scenarios = 0
 
     def counts(self) -> dict[str, int]:
         kinds = [kind for kind, _ in self.verdicts.values()]
@@ -114,6 +116,8 @@ def reclassify(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Te
     if not is_scenario(item):
         return None
     book = ledger(item.config)
+    if report.when == "call":
+        report.user_properties.append((SCENARIO, "1"))
     if call.excinfo is None or not report.failed:
         if report.when == "call" and report.passed:
             book.breaker.record(None)
@@ -151,6 +155,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     book = ledger(_CONFIGS[-1])
     found = [value for name, value in report.user_properties if name == PROPERTY]
+    if report.when == "call" and any(name == SCENARIO for name, _ in report.user_properties):
+        book.scenarios += 1
     if found and report.nodeid not in book.verdicts:
         kind, reason = json.loads(found[-1])
         book.verdicts[report.nodeid] = (kind, reason)
@@ -164,7 +170,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     book = ledger(config)
-    if not book.verdicts and not book.not_run:
+    if not book.scenarios and not book.verdicts and not book.not_run:
         return
     terminalreporter.section("ctrlab verdicts", sep="-", bold=True)
     for nodeid, (kind, reason) in book.verdicts.items():
@@ -181,10 +187,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     book = ledger(config)
     state = config.stash.get(SESSION_KEY, None)
-    if hasattr(config, "workerinput") or state is None or (not book.verdicts and not book.not_run):
+    if hasattr(config, "workerinput") or state is None or not (book.scenarios or book.verdicts or book.not_run):
         return
     path = Path(state.options.reports_dir) / VERDICT_FILE
     data = {"verdict": book.verdict(), "exit_status": int(exitstatus), "summary": book.summary(),
+            "scenarios_run": book.scenarios,
             "counts": book.counts(), "stopped": book.stopped,
             "failures": [{"scenario": n, "verdict": k, "reason": r} for n, (k, r) in book.verdicts.items()]}
     text = state.masker.mask(json.dumps(data, indent=2))
