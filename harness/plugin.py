@@ -441,7 +441,9 @@ def _shorten_lab_fault(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseExce
     message = str(excinfo.value).strip()
     step = item.stash.get(STEP_KEY, None)
     state.lab_faults.append(state.masker.mask(f"{type(excinfo.value).__name__}: {message.splitlines()[0]}"))
-    if "AuthenticationFailed" in names and not item.session.shouldstop:
+    from .outcomes import is_scenario
+
+    if "AuthenticationFailed" in names and not item.session.shouldstop and is_scenario(item):
         # Wrong credentials will not fix themselves: stop instead of failing every scenario the same way.
         item.session.shouldstop = f"stopping: {state.masker.mask(message.splitlines()[0])}"
     if item.config.getoption("tbstyle", "auto") in ("long", "native"):
