@@ -97,6 +97,9 @@ def run_pytest(name: str, args: list[str], work: Path, timeout: float) -> Run:
         run.verdicts = json.loads(verdict_file.read_text()).get("summary", "")
     if note and not run.failures:
         run.failures.append(f"(the session did not finish: {note})")
+    stopped = [line.strip("! ") for line in output.splitlines() if line.startswith("!") and "Interrupted" in line]
+    if stopped:  # pytest stopped the session early (refused credentials, -x): the rest never ran
+        run.failures.append(f"(the session stopped early, the rest not run: {stopped[-1][:200]})")
     return run
 
 
