@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from .verdicts import CONFORMANCE, Verdict
 
 DEFAULT_THRESHOLD = 3
-HEALTH_TIMEOUT = (2.0, 5.0)  # (connect, read) seconds of one health probe
 TCP_TIMEOUT = 3.0
 
 Health = Callable[[], str | None]  # None: healthy; else what is down, in one line
@@ -67,23 +67,25 @@ class Breaker:
 
 
 # ---- health checks ---------------------------------------------------------------------------------
-def simulator_health(control_url: str, process: Any = None,
-                     timeout: tuple[float, float] = HEALTH_TIMEOUT) -> str | None:
-    """The bundled lab: its process (when this run started it) and its control plane's ``/_sim/health``."""
-    import requests
+def simulator_health(testbed: Any, process: Any = None) -> str | None:
+    """The bundled lab: its process (when this run started it) and one probe of the control plane's
+    ``/_sim/health``, the backends' own check (``harness.backends.base.wait_for_control_plane``)."""
+    from .backends.base import HEALTH_TIMEOUT, wait_for_control_plane
 
     if process is not None and process.poll() is not None:
         return f"the simulator lab process (pid {process.pid}) exited with code {process.returncode}"
-    url = f"{control_url.rstrip('/')}/_sim/health"
-    try:
-        with requests.Session() as session:
-            session.trust_env = False  # loopback: no proxy
-            response = session.get(url, timeout=timeout)
-            body = response.json() if response.ok else None
-    except (requests.RequestException, ValueError) as exc:
-        return f"the simulator lab's control plane {url} does not answer ({type(exc).__name__})"
-    if not (isinstance(body, dict) and body.get("status") == "ok"):
-        return f"the simulator lab's control plane {url} answers HTTP {response.status_code}, not status ok"
+
+    class Down(Exception):
+        pass
+
+    def fail(reason: str) -> NoReturn:
+        raise Down(reason)
+
+    try:  # a deadline already past: one probe, no waiting
+        wait_for_control_plane(testbed, time.monotonic(), HEALTH_TIMEOUT[1], pause=lambda: None,
+                               gone=lambda: None, fail=fail)
+    except Down as exc:
+        return f"the simulator lab's control plane does not answer: {str(exc)[:240]}"
     return None
 
 
@@ -103,7 +105,7 @@ def health_of(testbed: Any, backend: Any = None) -> Health:
     simulator = getattr(testbed, "simulator", None)
     if simulator is not None:
         process = getattr(backend, "process", None)
-        return lambda: simulator_health(simulator.control_url, process)
+        return lambda: simulator_health(testbed, process)
     endpoints: dict[str, tuple[str, int]] = {}
     for name, device in testbed.devices.items():
         for role in device.connections.names():

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from . import http
+from . import http, retries
 from .breaker import Breaker, health_of
 from .session import SESSION_KEY
 from .verdicts import CONFORMANCE, HARNESS_ERROR, LAB_FAULT, Verdict, classify, wrapped
@@ -37,6 +37,7 @@ class Ledger:
 
     def __init__(self) -> None:
         http.close_circuit()  # a new session (pytester nests them) starts with the lab trusted
+        retries.configure_default(retries.RetryPolicy())
         self.breaker = Breaker()
         self.verdicts: dict[str, tuple[str, str]] = {}  # nodeid -> (kind, reason); first failure wins
         self.not_run = 0
@@ -84,7 +85,11 @@ def is_scenario(item: pytest.Item) -> bool:
 
 # ---- hooks --------------------------------------------------------------------------------------------
 def pytest_ctrlab_lab_ready(lab: Any) -> None:
+    """The testbed's resilience settings: ``cloud.retries`` for every cloud client, ``breaker`` here."""
     from .plugin import _CONFIGS
+
+    cloud = getattr(lab.testbed, "cloud", None)
+    retries.configure_default(retries.RetryPolicy.from_config(getattr(cloud, "retries", None)))
 
     config = _CONFIGS[-1] if _CONFIGS else None
     if config is None:

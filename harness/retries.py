@@ -80,3 +80,17 @@ def retry_after(headers: Mapping[str, str], default: float, now: Callable[[], da
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or (lambda: datetime.now(UTC)))()).total_seconds())
+
+
+_default = RetryPolicy()
+
+
+def configure_default(policy: RetryPolicy) -> None:
+    """The policy of clients built without one: the plugin sets the testbed's ``cloud.retries`` here
+    when the lab is provisioned, so every cloud client of the session follows the testbed."""
+    global _default
+    _default = policy
+
+
+def default_policy() -> RetryPolicy:
+    return _default

@@ -21,7 +21,7 @@ import requests
 
 from ..errors import ApiError, AuthenticationFailed
 from ..http import DEFAULT_TIMEOUT, HttpSession, Timeout
-from ..retries import RetryPolicy
+from ..retries import default_policy
 from ..transcript import Transcript, mask_body
 
 API_VERSION = "v2.0"
@@ -105,7 +105,7 @@ class AsyncOSRest:
         self._skew_learned = 0.0
         # Every 429 and the 5xx of GETs are retried (harness/retries.py); a 5xx to a POST is not.
         self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript,
-                                retry=RetryPolicy())
+                                retry=default_policy())
         self.transcript = self.http.transcript
         self.transcript.add_secret(password, _b64(password))
         self._jwt: str | None = None

@@ -27,7 +27,7 @@ import requests
 
 from ..errors import ApiError, AuthenticationFailed
 from ..http import DEFAULT_TIMEOUT, HttpSession, Timeout
-from ..retries import RetryPolicy
+from ..retries import RetryPolicy, default_policy
 from ..retries import retry_after as _retry_after_headers
 from ..transcript import Transcript, mask_body
 
@@ -70,7 +70,7 @@ class ThreatResponseClient:
         self.client_id = client_id
         self._secret = client_secret
         self.what = f"Threat Response ({region})"
-        retry = retry or RetryPolicy()
+        retry = retry or default_policy()
         if rate_limit_deadline is not None:  # the older knob: seconds one call may spend waiting
             retry = RetryPolicy(retry.attempts, rate_limit_deadline, retry.base_s)
         self.retry = retry

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from ..errors import ApiError, AuthenticationFailed, DriverError
 from ..http import DEFAULT_TIMEOUT, HttpSession, Timeout
-from ..retries import RetryPolicy
+from ..retries import RetryPolicy, default_policy
 from ..transcript import Transcript, mask_body
 
 THREAT_RESPONSE = "threat-response"
@@ -88,7 +88,7 @@ class SseAdmin:
         self.what = f"SSE admin ({region})"
         self._api_key = api_key
         self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript,
-                                retry=retry or RetryPolicy())
+                                retry=retry or default_policy())
         self.transcript = self.http.transcript
         self.transcript.add_secret(api_key)
 

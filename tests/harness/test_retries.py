@@ -131,3 +131,16 @@ def test_the_rest_driver_retries_a_get_after_503_but_not_a_post() -> None:
         with pytest.raises(ApiError):
             rest.request("POST", "config/changes", json={})
     assert len(script.seen) == 3
+
+
+def test_the_testbeds_policy_is_the_default_of_every_client_built_after_the_lab_is_ready() -> None:
+    from harness.retries import configure_default
+
+    script = Script([(503, {})])
+    configure_default(RetryPolicy.from_config({"attempts": 0, "max_wait_s": 1}))  # what lab_ready does
+    try:
+        with scripted_server(script) as url, pytest.raises(ApiError):
+            ThreatResponseClient("client-1", "scripted-secret-1", base_url=url, intel_url=url).whoami()
+    finally:
+        configure_default(RetryPolicy())
+    assert len(script.seen) == 1  # attempts: 0, no retry
