@@ -85,7 +85,10 @@ def simulator_health(testbed: Any, process: Any = None) -> str | None:
         wait_for_control_plane(testbed, time.monotonic(), HEALTH_TIMEOUT[1], pause=lambda: None,
                                gone=lambda: None, fail=fail)
     except Down as exc:
-        return f"the simulator lab's control plane does not answer: {str(exc)[:240]}"
+        # One line: the probe's verdict and the kind of error, not urllib3's nested reprs.
+        text, _, last = str(exc).partition(" (last: ")
+        kind = last.split(":")[0].strip(") ")
+        return f"the simulator lab's control plane does not answer: {text}" + (f" ({kind})" if kind else "")
     return None
 
 

@@ -142,3 +142,19 @@ def test_a_teardown_that_could_not_restore_an_unreachable_lab_is_a_lab_fault() -
     with pytest.raises(pytest.fail.Exception) as info:
         pytest.fail("could not restore the lab after the scenario: KeyError: 'id'", pytrace=False)
     assert classify(info.value, "teardown").kind == HARNESS_ERROR
+
+
+def test_the_simulator_health_check_is_one_probe_and_one_line() -> None:
+    import socket
+
+    from harness.breaker import simulator_health
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        down = simulator_health(SimpleNamespace(simulator=SimpleNamespace(control_url=url)))
+    assert down == (f"the simulator lab's control plane does not answer: {url}/_sim/health did not answer status "
+                    "ok within 5 s (ConnectionError)")
+    gone = SimpleNamespace(pid=4242, returncode=-9, poll=lambda: -9)
+    assert simulator_health(SimpleNamespace(simulator=None), gone) == ("the simulator lab process (pid 4242) exited "
+                                                                       "with code -9")
