@@ -32,7 +32,9 @@ class LabAccess:
         simulator = self.testbed.simulator
         self.control: LabControl = lab_control(plane, self.testbed.deviations,
                                                simulator.proxy_url if simulator is not None else None)
-        self.drivers = Drivers(self.testbed, connect_timeout=10.0, read_timeout=30.0)
+        # 15 s to read an HTTP answer: ample for an appliance page or a cloud API, and what a frozen lab costs the
+        # one scenario in flight before the circuit breaker stops the run; the CLI keeps 30 s (a commit can be slow).
+        self.drivers = Drivers(self.testbed, connect_timeout=10.0, read_timeout=15.0, cli_read_timeout=30.0)
         self.leases = Leases(self.testbed.devices, lease_dir, worker_index)
         self.time = LabTime(self.testbed.deadlines, self.control)
         # What this session learnt of the lab, so a scenario need not look again: SSE Cloud Services enabled

@@ -22,10 +22,11 @@ class MissingConnection(DriverError):
 
 class Drivers:
     def __init__(self, testbed: Testbed, *, connect_timeout: float = 10.0, read_timeout: float = 30.0,
-                 connect_attempts: int = 3) -> None:
+                 connect_attempts: int = 3, cli_read_timeout: float | None = None) -> None:
         self.testbed = testbed
         self.connect_timeout = connect_timeout
-        self.read_timeout = read_timeout
+        self.read_timeout = read_timeout  # HTTP drivers and SMTP
+        self.cli_read_timeout = cli_read_timeout or read_timeout
         self.connect_attempts = connect_attempts
         self.verify: bool | str = testbed.network.ca_bundle or True
         self._made: dict[tuple[str, str], Any] = {}
@@ -54,7 +55,7 @@ class Drivers:
         conn = device.connections.cli
         assert conn is not None
         return self._get(("cli", name), lambda: AsyncOSCli(  # type: ignore[no-any-return]
-            conn.host, conn.port, device.username, device.password, name=name, timeout=self.read_timeout,
+            conn.host, conn.port, device.username, device.password, name=name, timeout=self.cli_read_timeout,
             connect_timeout=self.connect_timeout, connect_attempts=self.connect_attempts,
             host_trust=host_trust(self.testbed, name)))
 

@@ -2,7 +2,11 @@
 
 * every call has a timeout (``(connect, read)``; a call may pass its own),
 * transport faults are retried a bounded number of times, and only faults where the request cannot
-  have reached the server (connect errors); HTTP statuses, 4xx included, are never retried here,
+  have reached the server (connect errors),
+* with a :class:`~harness.retries.RetryPolicy` (the cloud clients give one), 429 and 5xx answers are
+  retried as that module describes, honouring ``Retry-After``; a 429 that outlasts the policy raises
+  :class:`~harness.errors.RateLimited`, a 5xx that does is returned for the caller to raise; without a
+  policy (the GUI driver) no HTTP status is ever retried,
 * a transport fault that survives the retries raises :class:`harness.errors.LabUnreachable`
   (:class:`~harness.errors.DriverTimeout` for a read timeout), naming what was unreachable,
 * every request and response (redirect hops included) is recorded in a
@@ -11,6 +15,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -24,7 +29,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from .errors import DriverTimeout, LabUnreachable
+from .errors import DriverTimeout, LabUnreachable, RateLimited
+from .retries import RetryPolicy, retry_after
 from .transcript import MASK, SECRET_NAME, Transcript, mask_body, mask_headers, mask_url, scrub, secret_values
 
 Timeout = float | tuple[float, float]
@@ -32,6 +38,20 @@ DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
 DEFAULT_CONNECT_RETRIES = 2
 USER_AGENT = "ctrlab-harness/0.1"
 MAX_KEPT_BODY = 512_000  # bytes of a response body a transcript keeps until it is read
+# Set by the circuit breaker (harness/breaker.py) once the lab stopped answering: every later request of
+# this process fails at once, so the clean-ups of the scenario that hit the fault do not each wait out
+# a read timeout. None: closed, requests go out.
+_open_circuit: str | None = None
+
+
+def open_circuit(reason: str) -> None:
+    global _open_circuit
+    _open_circuit = reason
+
+
+def close_circuit() -> None:
+    global _open_circuit
+    _open_circuit = None
 
 
 def origin(url: str) -> str:
@@ -45,9 +65,11 @@ class HttpSession(requests.Session):
 
     def __init__(self, what: str, *, verify: bool | str = True, timeout: Timeout = DEFAULT_TIMEOUT,
                  connect_retries: int = DEFAULT_CONNECT_RETRIES, transcript: Transcript | None = None,
-                 proxies: Mapping[str, str] | None = None) -> None:
+                 proxies: Mapping[str, str] | None = None, retry: RetryPolicy | None = None) -> None:
         super().__init__()
         self.what = what
+        self.retry = retry
+        self._closed = threading.Event()  # interrupts a wait between retries on close()
         self.verify = verify
         self.timeout = timeout
         self.transcript = transcript if transcript is not None else Transcript(what)
@@ -64,10 +86,46 @@ class HttpSession(requests.Session):
         self.mount("https://", adapter)
         self.mount("http://", adapter)
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, retry_safe: bool | None = None,
+                **kwargs: Any) -> requests.Response:
+        """One call; ``retry_safe`` says whether a 5xx to this request may be retried (default: the method
+        is idempotent). Only with a retry policy; see the module doc."""
         method_s = method.decode() if isinstance(method, bytes) else method
         url_s = url.decode() if isinstance(url, bytes) else url
+        policy = self.retry
+        if policy is None:
+            return self._exchange(method_s, url_s, *args, **kwargs)
+        deadline = time.monotonic() + policy.max_wait_s
+        retry = 0
+        while True:
+            response = self._exchange(method_s, url_s, *args, **kwargs)
+            status = response.status_code
+            if not policy.retries(method_s, status, retry_safe):
+                return response
+            left = deadline - time.monotonic()
+            asked = retry_after(response.headers, default=-1.0)
+            wait = asked if asked >= 0 else policy.backoff(retry, left)
+            if retry >= policy.attempts or wait > left or self._closed.is_set():
+                if status != 429:
+                    return response  # the caller raises its ApiError with the body
+                why = (f"the API asked to retry after {asked:.0f}s, beyond this call's {policy.max_wait_s:g}s budget"
+                       if asked > left else f"still 429 after {retry + 1} tries within {policy.max_wait_s:g}s")
+                raise RateLimited(self.what, method_s, url_s, 429,
+                                  f"rate limited: {why} (X-Ratelimit-Org-Limit: "
+                                  f"{response.headers.get('X-Ratelimit-Org-Limit', 'n/a')})")
+            response.close()
+            if self._closed.wait(wait):  # honoured, bounded, and interruptible by close()
+                return response
+            retry += 1
+
+    def close(self) -> None:
+        self._closed.set()
+        super().close()
+
+    def _exchange(self, method_s: str, url_s: str, *args: Any, **kwargs: Any) -> requests.Response:
+        if _open_circuit is not None:
+            raise LabUnreachable(self.what, origin(url_s), f"not tried, the run is stopping: {_open_circuit}")
+        kwargs.setdefault("timeout", self.timeout)
         started = datetime.now(UTC)
         t0 = time.monotonic()
         try:

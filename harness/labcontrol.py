@@ -176,7 +176,7 @@ class SimLabControl:
 
 def manual(what: str) -> None:
     """Skip the scenario: on this lab a person must make the set-up (the step names it)."""
-    pytest.skip(f"manual set-up needed on this testbed: {what}")
+    pytest.skip(f"needs manual set-up on this testbed: {what}")
 
 
 class GearLabControl:

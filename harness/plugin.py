@@ -109,6 +109,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from .appliance import keeper
 
     config.pluginmanager.register(keeper, "ctrlab-settings-keepers")
+    from . import outcomes
+
+    config.pluginmanager.register(outcomes, "ctrlab-outcomes")  # verdicts, circuit breaker, summary
 
     from .backends import BackendError
 
@@ -519,6 +522,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.longrepr = str(call.excinfo.value)
         if report.when == "call":  # Allure still holds the scenario open: it is written at teardown
             _attach_lab_log(item, state)
+    from .outcomes import reclassify
+
+    reclassify(item, call, report)  # before Allure (an outer wrapper) reads call.excinfo
     masking.mask_report(report, state.masker)
     if report.when == "setup" and not report.passed:
         from .report.unstarted import report_unstarted_scenario
@@ -566,7 +572,9 @@ def _shorten_lab_fault(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseExce
     message = str(excinfo.value).strip()
     step = item.stash.get(STEP_KEY, None)
     state.lab_faults.append(state.masker.mask(f"{type(excinfo.value).__name__}: {message.splitlines()[0]}"))
-    if "AuthenticationFailed" in names and not item.session.shouldstop:
+    from .outcomes import is_scenario
+
+    if "AuthenticationFailed" in names and not item.session.shouldstop and is_scenario(item):
         # Wrong credentials will not fix themselves: stop instead of failing every scenario the same way.
         item.session.shouldstop = f"stopping: {state.masker.mask(message.splitlines()[0])}"
     if item.config.getoption("tbstyle", "auto") in ("long", "native"):

@@ -14,11 +14,13 @@ expected 'Success — Your changes have been committed.' -- observed: 'There is 
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import pytest
 
 from harness.catalogue import load as load_catalogue
+from harness.verdicts import raise_if_lab_fault
 
 MAX_OBSERVED = 1500  # characters of observed output a message shows (the transcript has the rest)
 
@@ -79,11 +81,18 @@ def failure_message(expected: object, observed: object, ids: list[str], what: st
 
 def expect(condition: object, expected: object, observed: object, request: pytest.FixtureRequest,
            what: str = "") -> None:
-    """Fail the scenario unless ``condition``; the message names, quotes and shows (see module doc)."""
+    """Fail the scenario unless ``condition``; the message names, quotes and shows (see module doc).
+
+    An observation that is a lab fault (a transport error, HTTP 5xx or 429 after the retries, raised or
+    being handled) is no answer of the product: it raises :class:`harness.verdicts.LabFault`, never a
+    conformance verdict, whatever ``condition`` says.
+    """
+    __tracebackhide__ = True
+    raise_if_lab_fault(observed)
     if condition:
         return
+    raise_if_lab_fault(sys.exc_info()[1])
     ids = requirement_ids(request)
-    __tracebackhide__ = True
     raise ConformanceError(failure_message(expected, observed, ids, what), ids)
 
 

@@ -21,6 +21,7 @@ import requests
 
 from ..errors import ApiError, AuthenticationFailed
 from ..http import DEFAULT_TIMEOUT, HttpSession, Timeout
+from ..retries import default_policy
 from ..transcript import Transcript, mask_body
 
 API_VERSION = "v2.0"
@@ -102,7 +103,9 @@ class AsyncOSRest:
         self.clock = clock
         self._skew: timedelta | None = None
         self._skew_learned = 0.0
-        self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript)
+        # Every 429 and the 5xx of GETs are retried (harness/retries.py); a 5xx to a POST is not.
+        self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript,
+                                retry=default_policy())
         self.transcript = self.http.transcript
         self.transcript.add_credentials(username, password)  # Basic auth sends username:password
         self.transcript.add_secret(_b64(password))  # the JWT login sends it base64-encoded

@@ -6,8 +6,11 @@ Behaviour follows reference/ctr-api.md:
   ``grant_type=client_credentials``; the token is cached for ``expires_in`` (minus a margin);
 * "expect a 401 even from a totally valid JWT": on a 401 the token is fetched again and the call
   repeated once;
-* 429 with ``Retry-After``: the wait is honoured, but only within the client's deadline; past it a
-  :class:`~harness.errors.RateLimited` says how long the API asked to wait;
+* 429 and 5xx: retried by :mod:`harness.retries` (``Retry-After`` honoured within the policy's
+  ``max_wait_s``; past it a :class:`~harness.errors.RateLimited` says how long the API asked to wait).
+  5xx is retried for GET/PUT/DELETE/PATCH and for the POSTs that only read (token, inspect, enrich,
+  health, the list of response actions); a POST that creates (module instance, casebook) or acts
+  (a response action, casebook edits) is not repeated after a 5xx, since the API may have acted;
 * regions are separate hosts (``visibility{,.eu,.apjc}.amp.cisco.com``, ``private.intel...``); the
   testbed may override both URLs (the lab's hosts).
 """
@@ -17,16 +20,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from ..errors import ApiError, AuthenticationFailed, RateLimited
+from ..errors import ApiError, AuthenticationFailed
 from ..facts import REGION_TABLE
 from ..http import DEFAULT_TIMEOUT, HttpSession, Timeout
+from ..retries import RetryPolicy, default_policy
+from ..retries import retry_after as _retry_after_headers
 from ..transcript import Transcript, mask_body
 
 REGIONS: dict[str, tuple[str, str]] = {r.name: (r.ctr_base, r.ctr_intel) for r in REGION_TABLE}
@@ -52,8 +55,9 @@ def short_id(entity_id: str) -> str:
 class ThreatResponseClient:
     def __init__(self, client_id: str, client_secret: str, *, region: str = "nam", base_url: str | None = None,
                  intel_url: str | None = None, verify: bool | str = True, timeout: Timeout = DEFAULT_TIMEOUT,
-                 transcript: Transcript | None = None, rate_limit_deadline: float = 60.0,
-                 token_margin: float = 30.0, proxies: Mapping[str, str] | None = None) -> None:
+                 transcript: Transcript | None = None, rate_limit_deadline: float | None = None,
+                 token_margin: float = 30.0, proxies: Mapping[str, str] | None = None,
+                 retry: RetryPolicy | None = None) -> None:
         if region not in REGIONS and not (base_url and intel_url):
             raise ValueError(f"unknown region {region!r}: one of {list(REGIONS)}, or give base_url and intel_url")
         default_base, default_intel = REGIONS.get(region, ("", ""))
@@ -63,16 +67,19 @@ class ThreatResponseClient:
         self.client_id = client_id
         self._secret = client_secret
         self.what = f"Threat Response ({region})"
-        self.rate_limit_deadline = rate_limit_deadline  # seconds one call may spend waiting out 429s
+        retry = retry or default_policy()
+        if rate_limit_deadline is not None:  # the older knob: seconds one call may spend waiting
+            retry = RetryPolicy(retry.attempts, rate_limit_deadline, retry.base_s)
+        self.retry = retry
         self.token_margin = token_margin
-        self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript, proxies=proxies)
+        self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript, proxies=proxies,
+                                retry=retry)
         self.transcript = self.http.transcript
         self.transcript.add_credentials(client_id, client_secret)  # the token request sends Basic id:secret
         self._token: str | None = None
         self._expires_at = 0.0
         self.scopes: list[str] = []  # as granted with the last token
         self._lock = threading.RLock()
-        self._closed = threading.Event()  # interrupts a Retry-After wait on close()
 
     @classmethod
     def from_config(cls, region: str, config: Mapping[str, Any], **options: Any) -> ThreatResponseClient:
@@ -97,7 +104,7 @@ class ThreatResponseClient:
         url = f"{self.base_url}/iroh/oauth2/token"
         response = self._send("POST", url, auth=(self.client_id, self._secret),
                               data={"grant_type": "client_credentials"},
-                              headers={"Accept": "application/json"})
+                              headers={"Accept": "application/json"}, retry_safe=True)
         if response.status_code in (400, 401, 403):
             raise AuthenticationFailed(self.what, url, self._error_text(response))
         if not response.ok:
@@ -115,11 +122,13 @@ class ThreatResponseClient:
         self.scopes = scope.split() if isinstance(scope, str) else list(scope)
 
     # ---- calls ------------------------------------------------------------------------------------
-    def request(self, method: str, url: str, *, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
-        """An authorised call; JSON back (None for an empty body)."""
+    def request(self, method: str, url: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
+                safe: bool | None = None) -> Any:
+        """An authorised call; JSON back (None for an empty body). ``safe``: a 5xx may be retried
+        (default: the method is idempotent)."""
         refreshed = False
         while True:
-            response = self._send(method, url, json=json, params=params,
+            response = self._send(method, url, json=json, params=params, retry_safe=safe,
                                   headers={"Authorization": f"Bearer {self.token()}", "Accept": "application/json"})
             if response.status_code == 401 and not refreshed:
                 refreshed = True  # a 401 even on a valid JWT: fetch a new token and try once more
@@ -132,28 +141,14 @@ class ThreatResponseClient:
             return response.json() if response.content else None
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """One HTTP exchange, waiting out 429s as the API asks, within ``rate_limit_deadline``."""
-        deadline = time.monotonic() + self.rate_limit_deadline
-        attempt = 0
-        while True:
-            response = self.http.request(method, url, **kwargs)
-            if response.status_code != 429:
-                return response
-            wait = retry_after(response, default=min(2.0**attempt, 30.0))
-            left = deadline - time.monotonic()
-            if wait > left:
-                raise RateLimited(self.what, method, url, 429,
-                                  f"rate limited: the API asked to retry after {wait:.0f}s, beyond this call's "
-                                  f"{self.rate_limit_deadline:.0f}s budget (X-Ratelimit-Org-Limit: "
-                                  f"{response.headers.get('X-Ratelimit-Org-Limit', 'n/a')})")
-            if self._closed.wait(wait):  # honoured, bounded, and interruptible by close()
-                raise RateLimited(self.what, method, url, 429, "client closed while waiting out a 429")
-            attempt += 1
+        """One HTTP exchange; 429 and 5xx are retried by the session's policy (``harness.retries``)."""
+        return self.http.request(method, url, **kwargs)
 
     # ---- IROH: inspect, enrich, response ----------------------------------------------------------
     def inspect(self, text: str) -> list[dict[str, str]]:
         """Observables found in free text (``email_subject:"test test"``, an IP, a domain, ...)."""
-        return self.request("POST", f"{self.base_url}/iroh/iroh-inspect/inspect", json={"content": text}) or []
+        return self.request("POST", f"{self.base_url}/iroh/iroh-inspect/inspect", json={"content": text},
+                            safe=True) or []
 
     def observe(self, items: Iterable[ObservableLike]) -> dict[str, Any]:
         return self._enrich("observe", items)
@@ -166,18 +161,18 @@ class ThreatResponseClient:
 
     def _enrich(self, verb: str, items: Iterable[ObservableLike]) -> dict[str, Any]:
         return self.request("POST", f"{self.base_url}/iroh/iroh-enrich/{verb}/observables",
-                            json=observables(items)) or {}
+                            json=observables(items), safe=True) or {}
 
     def health(self, module_instance_id: str | None = None) -> dict[str, Any]:
         path = "/iroh/iroh-enrich/health" + (f"/{quote(module_instance_id, safe='')}" if module_instance_id else "")
-        return self.request("POST", self.base_url + path) or {}
+        return self.request("POST", self.base_url + path, safe=True) or {}
 
     def settings(self) -> dict[str, Any]:
         return self.request("GET", f"{self.base_url}/iroh/iroh-enrich/settings") or {}
 
     def respond(self, items: Iterable[ObservableLike]) -> dict[str, Any]:
         return self.request("POST", f"{self.base_url}/iroh/iroh-response/respond/observables",
-                            json=observables(items)) or {}
+                            json=observables(items), safe=True) or {}
 
     def trigger(self, module_instance_id: str, action_id: str, observable_type: str, observable_value: str,
                 **params: str) -> dict[str, Any]:
@@ -208,7 +203,7 @@ class ThreatResponseClient:
 
     def update_module_instance(self, instance_id: str, **changes: Any) -> dict[str, Any]:
         return self.request("PATCH", f"{self.base_url}/iroh/iroh-int/module-instance/{quote(instance_id, safe='')}",
-                            json=changes)
+                            json=changes, safe=True)
 
     def delete_module_instance(self, instance_id: str) -> None:
         self.request("DELETE", f"{self.base_url}/iroh/iroh-int/module-instance/{quote(instance_id, safe='')}")
@@ -232,7 +227,7 @@ class ThreatResponseClient:
         return self.request("GET", self._casebook_url(casebook_id))
 
     def update_casebook(self, casebook_id: str, **fields: Any) -> dict[str, Any]:
-        return self.request("PATCH", self._casebook_url(casebook_id), json=fields)
+        return self.request("PATCH", self._casebook_url(casebook_id), json=fields, safe=True)
 
     def delete_casebook(self, casebook_id: str) -> None:
         self.request("DELETE", self._casebook_url(casebook_id))
@@ -262,7 +257,6 @@ class ThreatResponseClient:
 
     # ---- plumbing ----------------------------------------------------------------------------------
     def close(self) -> None:
-        self._closed.set()
         self.http.close()
 
     def __enter__(self) -> ThreatResponseClient:
@@ -288,17 +282,4 @@ class ThreatResponseClient:
 
 def retry_after(response: requests.Response, default: float) -> float:
     """Seconds to wait from ``Retry-After`` (delta-seconds or an HTTP date), else ``default``."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return _retry_after_headers(response.headers, default)

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from ..errors import ApiError, AuthenticationFailed, DriverError
 from ..http import DEFAULT_TIMEOUT, HttpSession, Timeout
+from ..retries import RetryPolicy, default_policy
 from ..transcript import Transcript, mask_body
 
 THREAT_RESPONSE = "threat-response"
@@ -72,15 +73,22 @@ class TokenBatch:
 
 
 class SseAdmin:
-    """Client of an SSE admin API of one region."""
+    """Client of an SSE admin API of one region.
+
+    429 and 5xx are retried by :mod:`harness.retries` (``retry``, default: the testbed defaults). Every
+    call is idempotent except generating tokens, which is retried too: a batch generated twice leaves
+    unused tokens that expire on their own, while a lost batch would fail the scenario.
+    """
 
     def __init__(self, admin_url: str, api_key: str, *, region: str = "nam", verify: bool | str = True,
-                 timeout: Timeout = DEFAULT_TIMEOUT, transcript: Transcript | None = None) -> None:
+                 timeout: Timeout = DEFAULT_TIMEOUT, transcript: Transcript | None = None,
+                 retry: RetryPolicy | None = None) -> None:
         self.base = admin_url.rstrip("/") + "/api/v1"
         self.region = region
         self.what = f"SSE admin ({region})"
         self._api_key = api_key
-        self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript)
+        self.http = HttpSession(self.what, verify=verify, timeout=timeout, transcript=transcript,
+                                retry=retry or default_policy())
         self.transcript = self.http.transcript
         self.transcript.add_secret(api_key)
 
@@ -140,7 +148,7 @@ class SseAdmin:
         return {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, f"{self.base}/{path}", headers=self._auth(), **kwargs)
+        response = self.http.request(method, f"{self.base}/{path}", headers=self._auth(), retry_safe=True, **kwargs)
         self._check(method, response)
         return response.json() if response.content else {}
 

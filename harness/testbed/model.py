@@ -323,10 +323,18 @@ class CtrRegion(_Model):
     client_secret: str
 
 
+class Retries(_Model):
+    """How the cloud clients retry 5xx and 429 (harness/retries.py)."""
+
+    attempts: int = Field(default=3, ge=0, le=10, description="retries after the first try")
+    max_wait_s: Seconds = Field(default=10.0, description="the most one call waits between its tries, in total")
+
+
 class Cloud(_Model):
     region: Region = Field(description="the region the appliances belong to")
     sse: dict[Region, SseRegion] = Field(default_factory=dict)
     ctr: dict[Region, CtrRegion] = Field(default_factory=dict)
+    retries: Retries = Field(default_factory=Retries)
 
     @field_validator("sse")
     @classmethod
@@ -404,6 +412,12 @@ class Simulator(_Model):
     proxy_url: Url | None = Field(default=None, description="the lab's HTTP CONNECT proxy (PRE-4 scenarios)")
 
 
+class BreakerSettings(_Model):
+    """When the run stops because the lab stopped answering (harness/breaker.py)."""
+
+    lab_faults: int = Field(default=3, ge=1, description="scenarios in a row whose lab did not answer")
+
+
 class TestbedInfo(_Model):
     __test__ = False  # not a pytest test class
 
@@ -454,6 +468,7 @@ class Testbed(_Model):
     cloud: Cloud
     network: Network = Field(default_factory=Network)
     deadlines: Deadlines = Field(default_factory=Deadlines)
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     deviations: dict[str, Any] = Field(default_factory=dict, description="how this lab differs; changes how a "
                                        "check runs, never skips it")
 

@@ -19,31 +19,43 @@ READY_DEADLINE_S = 60.0
 
 
 @contextlib.contextmanager
+def started_lab(directory: Path, command: list[str]) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """Run ``command`` (a lab that writes ``<directory>/testbed.yaml``) in its own process group until
+    the testbed is written; yield the process and the testbed path; always stop it (SIGCONT first, so a
+    lab a test froze can stop too)."""
+    testbed = directory / "testbed.yaml"
+    with (directory / "lab.log").open("w") as log:
+        proc = subprocess.Popen([*command, "--testbed-out", str(testbed), "--dir", str(directory)],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + READY_DEADLINE_S
+            while not testbed.exists():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"lab did not start: {(directory / 'lab.log').read_text()[-3000:]}")
+                time.sleep(0.02)  # poll interval while waiting for the testbed file
+            yield proc, testbed
+        finally:
+            stop_group(proc)
+
+
+def stop_group(proc: subprocess.Popen[Any], grace: float = 20.0) -> None:
+    """SIGCONT and SIGINT to the process group, SIGKILL after ``grace`` seconds."""
+    for sig in (signal.SIGCONT, signal.SIGINT):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
 def running_lab(directory: Path, *args: str) -> Iterator[dict[str, Any]]:
     """Yield the testbed (as a dict) of a lab started in a subprocess; always stop it."""
-    testbed = directory / "testbed.yaml"
-    log = (directory / "lab.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "virtual_appliances.lab", "--testbed-out", str(testbed), "--dir", str(directory),
-         *args],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + READY_DEADLINE_S
-        while not testbed.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"lab did not start: {(directory / 'lab.log').read_text()[-3000:]}")
-            time.sleep(0.02)  # poll interval while waiting for the testbed file
+    with started_lab(directory, [sys.executable, "-m", "virtual_appliances.lab", *args]) as (_, testbed):
         data = yaml.safe_load(testbed.read_text())
         control = data["testbed"]["simulator"]["control_url"]
         requests.get(f"{control}/_sim/health", timeout=5).raise_for_status()
         yield data
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        log.close()
