@@ -26,14 +26,29 @@ CLOCK_KEYS = {"speed", "advance", "advance_to_next", "owner", "wait_seconds"}
 
 
 def routes(lab: Lab) -> list[web.RouteDef]:
+    # aiohttp wants coroutine functions as handlers (a lambda returning a coroutine is deprecated).
+    async def health(request: web.Request) -> web.Response:
+        return await _health(lab)
+
+    async def clock_state(request: web.Request) -> web.Response:
+        return await _clock_state(lab)
+
+    async def clock(request: web.Request) -> web.Response:
+        return await _clock(lab, request)
+
+    async def faults(request: web.Request) -> web.Response:
+        return await _faults(lab)
+
+    async def fault(request: web.Request) -> web.Response:
+        return await _fault(lab, request)
+
+    async def shutdown(request: web.Request) -> web.Response:
+        return await _shutdown(lab)
+
     return [
-        web.get("/_sim/health", lambda request: _health(lab)),
-        web.get("/_sim/clock", lambda request: _clock_state(lab)),
-        web.post("/_sim/clock", lambda request: _clock(lab, request)),
-        web.get("/_sim/faults", lambda request: _faults(lab)),
-        web.post("/_sim/faults/{name}", lambda request: _fault(lab, request)),
-        web.delete("/_sim/faults/{name}", lambda request: _fault(lab, request)),
-        web.post("/_sim/shutdown", lambda request: _shutdown(lab)),
+        web.get("/_sim/health", health), web.get("/_sim/clock", clock_state), web.post("/_sim/clock", clock),
+        web.get("/_sim/faults", faults), web.post("/_sim/faults/{name}", fault),
+        web.delete("/_sim/faults/{name}", fault), web.post("/_sim/shutdown", shutdown),
     ]
 
 

@@ -95,7 +95,7 @@ def test_the_recorded_key_connects(server: Server) -> None:
         assert driver.prompt.endswith("> ")
 
 
-def testbed_for(server: Server, tmp_path: Path, **testbed_info: Any) -> Path:
+def make_testbed(server: Server, tmp_path: Path, **testbed_info: Any) -> Path:
     data = sample_testbed()
     data["devices"]["esa1"]["connections"]["cli"]["port"] = server.port
     data["testbed"].update(testbed_info)
@@ -104,7 +104,7 @@ def testbed_for(server: Server, tmp_path: Path, **testbed_info: Any) -> Path:
 
 
 def test_a_lab_testbed_without_keys_refuses_and_names_the_trust_command(server: Server, tmp_path: Path) -> None:
-    path = testbed_for(server, tmp_path)
+    path = make_testbed(server, tmp_path)
     Lab(load_testbed(path), "lab", Masker())
     with pytest.raises(HostKeyUnknown) as info:
         AsyncOSCli("127.0.0.1", server.port, "admin", PASSWORD, name="esa1", timeout=5).connect()
@@ -112,7 +112,7 @@ def test_a_lab_testbed_without_keys_refuses_and_names_the_trust_command(server: 
 
 
 def test_trust_shows_the_fingerprint_records_it_and_then_connects(server: Server, tmp_path: Path) -> None:
-    path = testbed_for(server, tmp_path)
+    path = make_testbed(server, tmp_path)
     out = io.StringIO()
     assert trust_command(str(path), yes=True, stdin=io.StringIO(), out=out) == 0
     assert f"esa1 127.0.0.1:{server.port}: ssh-ed25519 {fingerprint(server.line)}" in out.getvalue()
@@ -125,7 +125,7 @@ def test_trust_shows_the_fingerprint_records_it_and_then_connects(server: Server
 
 
 def test_trust_into_a_known_hosts_file(server: Server, tmp_path: Path) -> None:
-    path = testbed_for(server, tmp_path, known_hosts="known_hosts")
+    path = make_testbed(server, tmp_path, known_hosts="known_hosts")
     assert trust_command(str(path), device="esa1", yes=True, stdin=io.StringIO(), out=io.StringIO()) == 0
     assert (tmp_path / "known_hosts").read_text() == f"[127.0.0.1]:{server.port} {server.line}\n"
     testbed = load_testbed(path)
@@ -136,7 +136,7 @@ def test_trust_into_a_known_hosts_file(server: Server, tmp_path: Path) -> None:
 
 
 def test_trust_without_a_terminal_needs_yes(server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = testbed_for(server, tmp_path)
+    path = make_testbed(server, tmp_path)
     before = path.read_text()
     assert trust_command(str(path), stdin=io.StringIO(), out=io.StringIO()) == 1
     assert "stdin is not a terminal" in capsys.readouterr().err
@@ -149,7 +149,7 @@ class Tty(io.StringIO):
 
 
 def test_trust_on_a_terminal_records_only_what_was_confirmed(server: Server, tmp_path: Path) -> None:
-    path = testbed_for(server, tmp_path)
+    path = make_testbed(server, tmp_path)
     out = io.StringIO()
     assert trust_command(str(path), stdin=Tty("n\n"), out=out) == 1
     assert "record this key for esa1? [y/N]" in out.getvalue() and "host_keys" not in path.read_text()
@@ -186,7 +186,7 @@ def test_a_simulator_lab_writes_its_host_keys_and_they_verify(tmp_path: Path) ->
 def test_ctrlab_testbed_trust_is_wired(server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from harness.cli import main
 
-    path = testbed_for(server, tmp_path)
+    path = make_testbed(server, tmp_path)
     assert main(["testbed", "trust", str(path), "--device", "esa1", "--yes"]) == 0
     assert f"esa1: recorded in {path} (devices.esa1.connections.cli.host_keys)" in capsys.readouterr().out
     assert main(["testbed", "trust", str(path), "--device", "nope", "--yes"]) == 1
