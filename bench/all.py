@@ -37,12 +37,12 @@ import sim_lab  # noqa: E402
 import suite  # noqa: E402
 
 from harness.appliance import AsyncOSCli, AsyncOSGui  # noqa: E402
-from harness.appliance.cli import ENCRYPTION_ALGS, Secret  # noqa: E402
+from harness.appliance.asyncos_cli import ENCRYPTION_ALGS, Secret  # noqa: E402
 from harness.appliance.cloud_page import read_cloud_page  # noqa: E402
 from harness.cloud import SseAdmin  # noqa: E402
 from harness.leasing import Appliance as Device  # noqa: E402
 from harness.testbed import validate_data  # noqa: E402
-from tests.support.lab import running_lab  # noqa: E402
+from tests.support.running_lab import running_lab  # noqa: E402
 
 PROMPT = re.compile(r"(?m)^\S+> $")  # the AsyncOS main prompt: "esa1.example.com> "
 CONNECT_TIMEOUT_S = 10.0

@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.support.lab import started_lab  # noqa: E402 - the lab helper the tests use
+from tests.support.running_lab import started_lab  # noqa: E402 - the lab helper the tests use
 
 BUSY_CODE = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
 

@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.net import check
 from harness.net.syn import load_scapy
-from tests.net.nslab import NamespaceLab
-from tests.net.support import EST, REGION_FQDN, RunningLab
-from tests.support.lab import running_lab
+from tests.harness.net.nslab import NamespaceLab
+from tests.harness.net.support import EST, REGION_FQDN, RunningLab
+from tests.support.running_lab import running_lab
 
 ALL_FQDNS = [*REGION_FQDN.values(), EST]
 

@@ -15,10 +15,10 @@ from .appliance import AsyncOSCli, AsyncOSGui, AsyncOSRest, SmtpSender
 from .cloud import SseAdmin, ThreatResponseClient
 from .drivers import Drivers
 from .facts import REGIONS
-from .lab import Lab
 from .labcontrol import ControlPlane, LabControl, lab_control
 from .labtime import LabTime
 from .leasing import Appliance, Leases
+from .provisioned_lab import Lab
 from .testbed import Testbed
 
 

@@ -176,7 +176,7 @@ def add_steps(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[t
 def _c100v_up(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .backends.c100v import C100vOptions, up
+    from .c100v_cli import C100vOptions, up
 
     extra = [a for i, a in enumerate(args.wrapper_args) if not (i == 0 and a == "--")]
     for flag, value in (("--memory", args.memory), ("--smp", args.smp), ("--accel", args.accel)):

@@ -3,7 +3,7 @@
 =================  =========  ========================================================================
 fixture            scope      what
 =================  =========  ========================================================================
-``lab``            session    the provisioned lab (:class:`harness.lab.Lab`): devices, cloud, resources
+``lab``            session    the provisioned lab (:class:`harness.provisioned_lab.Lab`): devices, cloud, resources
 ``testbed``        session    its :class:`~harness.testbed.Testbed` (after ``--region``)
 ``deadlines``      session    ``testbed.deadlines`` (real seconds; ``poll_interval``)
 ``poll_until``     function   ``poll_until(probe, "registration", describe=...)``: waits to a deadline
@@ -28,8 +28,8 @@ import pytest
 from .session import SESSION_KEY, CtrlabSession
 
 if TYPE_CHECKING:
-    from .lab import Lab
     from .polling import Poller
+    from .provisioned_lab import Lab
     from .report.masking import Masker
     from .simcontrol import SimControl
     from .testbed import Deadlines, Testbed

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from .lab import Lab
+    from .provisioned_lab import Lab
     from .safety import CloudSettingsKeeper
 
 

@@ -19,7 +19,7 @@ import urllib.request
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .lab import Lab
+    from .provisioned_lab import Lab
     from .testbed import Testbed
 
 BANNER_PREFIX = "SSH-2.0-ctrlab-sim_"

@@ -20,7 +20,7 @@ from .report.masking import Masker
 
 if TYPE_CHECKING:
     from .backends import Backend
-    from .lab import Lab
+    from .provisioned_lab import Lab
     from .testbed import Testbed
 
 SESSION_KEY = pytest.StashKey["CtrlabSession"]()
@@ -93,7 +93,7 @@ class CtrlabSession:
 
     def provision(self) -> Lab:
         """Provision once per session; raises ``BackendError`` / ``TestbedError`` with a clear message."""
-        from .lab import Lab
+        from .provisioned_lab import Lab
 
         if self.lab is not None:
             return self.lab

@@ -7,7 +7,7 @@ refused with both fingerprints (``HostKeyMismatch``). There is no "don't check" 
 write their keys into the testbed they produce, like ``ctrlab testbed trust`` does for real gear.
 
 Drivers built without an explicit :class:`HostTrust` look theirs up by ``(host, port)`` in the registry
-that :func:`register` fills when a lab is provisioned (``harness.lab.Lab``).
+that :func:`register` fills when a lab is provisioned (``harness.provisioned_lab.Lab``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Drivers for one appliance, each over its own protocol: SSH CLI, web GUI, REST API, SMTP."""
 
-from .cli import AsyncOSCli, ExecResult, Secret
+from .asyncos_cli import AsyncOSCli, ExecResult, Secret
 from .gui import AsyncOSGui, TrackedRow
 from .page import Page
 from .rest import AsyncOSRest, TrackingRecord, api_date

@@ -25,8 +25,8 @@ import pytest
 from ..cloud.sse import token_source
 from ..errors import DriverError, LabUnreachable, NavigationError
 from ..facts import REGION_OF_SERVER
-from ..lab import Lab
 from ..polling import poll_until
+from ..provisioned_lab import Lab
 from ..safety import RestoreFailed
 from .cloud_page import read_cloud_page
 from .gui import AsyncOSGui

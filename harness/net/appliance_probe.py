@@ -3,7 +3,7 @@
 The harness machine may sit elsewhere in the network than the appliance; what counts for PRE-3 is the
 appliance's path. Its CLI offers ``dig <name>`` (BIND layout) and ``telnet <host> <port>`` (BSD
 telnet lines); this module runs them through any CLI driver with ``run(command, timeout=...)`` (the
-SSH driver ``harness.appliance.cli.AsyncOSCli``) and parses them into the same rows and verdicts as
+SSH driver ``harness.appliance.asyncos_cli.AsyncOSCli``) and parses them into the same rows and verdicts as
 the harness-side check. Only DNS and TCP are visible from there: SYN, TLS and proxy columns stay empty.
 
 On real gear, a ``telnet`` that connects holds the session open until ``^]`` and ``quit``; the

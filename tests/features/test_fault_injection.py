@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.lab import running_lab
+from tests.support.running_lab import running_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 300

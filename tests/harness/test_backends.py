@@ -20,7 +20,7 @@ from harness.backends import (
     register_backend,
     unregister_backend,
 )
-from harness.backends.lab import LabBackend
+from harness.backends.gear import GearBackend
 from harness.backends.sim import SimBackend
 from harness.testbed import Testbed, TestbedError
 
@@ -55,7 +55,7 @@ def alive(pid: int) -> bool:
 # ---- registry -------------------------------------------------------------------------------------------
 def test_installed_backends_come_from_entry_points() -> None:
     assert {"sim", "lab"} <= set(available_backends())
-    assert get_backend("sim") is SimBackend and get_backend("lab") is LabBackend
+    assert get_backend("sim") is SimBackend and get_backend("lab") is GearBackend
 
 
 def test_unknown_backend_names_the_available_ones() -> None:
@@ -82,13 +82,13 @@ def test_programmatic_registration() -> None:
 
 # ---- lab ------------------------------------------------------------------------------------------------
 def test_lab_backend_loads_the_testbed(tb_file: Any) -> None:
-    backend = LabBackend(BackendOptions(testbed_path=tb_file()))
+    backend = GearBackend(BackendOptions(testbed_path=tb_file()))
     assert backend.provision().devices["esa1"].kind == "esa"
     backend.teardown()
     with pytest.raises(BackendError, match="needs a testbed"):
-        LabBackend(BackendOptions()).provision()
+        GearBackend(BackendOptions()).provision()
     with pytest.raises(TestbedError, match="no such file"):
-        LabBackend(BackendOptions(testbed_path=Path("/nonexistent.yaml"))).provision()
+        GearBackend(BackendOptions(testbed_path=Path("/nonexistent.yaml"))).provision()
 
 
 # ---- sim: life cycle against a scripted stand-in ---------------------------------------------------------

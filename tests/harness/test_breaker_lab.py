@@ -25,7 +25,7 @@ import pytest
 import requests
 import yaml
 
-from tests.support.lab import started_lab
+from tests.support.running_lab import started_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_TIMEOUTS_S = 30.0  # the longest driver read timeout a frozen lab makes the first scenario wait

@@ -9,7 +9,7 @@ import pytest
 
 from harness.provenance import unproven
 from harness.testbed import validate_data
-from tests.support.lab import running_lab
+from tests.support.running_lab import running_lab
 from tests.support.sim_proof import serving
 
 from .support import events, make_project, run, sample_testbed

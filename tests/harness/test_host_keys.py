@@ -15,18 +15,18 @@ import pytest
 import yaml
 
 from harness import trust
-from harness.appliance.cli import AsyncOSCli
+from harness.appliance.asyncos_cli import AsyncOSCli
 from harness.errors import HostKeyMismatch, HostKeyUnknown
-from harness.lab import Lab
+from harness.provisioned_lab import Lab
 from harness.report.masking import Masker
 from harness.testbed import TestbedError, load_testbed
 from harness.testbed.trust_cmd import trust as trust_command
 from harness.trust import HostTrust, fingerprint, host_trust
-from tests.support.lab import running_lab
+from tests.support.fake_asyncos import PASSWORD, FakeState, start_fake
 from tests.support.loop import BackgroundLoop
+from tests.support.running_lab import running_lab
 from tests.support.ssh_trust import trusting
 
-from .drivers.fake_asyncos import PASSWORD, FakeState, start_fake
 from .support import sample_testbed, write_testbed
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.lab import Lab
+from harness.provisioned_lab import Lab
 from harness.report.masking import Masker
 from harness.testbed import TestbedError, validate_data
 

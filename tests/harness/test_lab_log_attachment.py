@@ -1,7 +1,7 @@
 """A failing scenario's Allure result carries what the lab logged while it ran; a passing one does not.
 
 The same mechanism serves every backend (``Backend.log_mark``/``logs``): the simulator process's log
-here, the container's output for ``--backend docker`` (tests/docker).
+here, the container's output for ``--backend docker`` (tests/harness/backends).
 """
 
 from __future__ import annotations

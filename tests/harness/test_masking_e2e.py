@@ -47,7 +47,7 @@ STEPS = textwrap.dedent(f"""\
 
     from harness.report import attach_json, attach_text
 
-    log = logging.getLogger("harness.appliance.cli")  # a driver's logger: propagates to the root
+    log = logging.getLogger("harness.appliance.asyncos_cli")  # a driver's logger: propagates to the root
 
 
     @given("the lab", target_fixture="the_lab")

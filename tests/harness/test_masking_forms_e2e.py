@@ -80,7 +80,7 @@ STEPS = textwrap.dedent("""\
 
     from harness.report import attach_json, attach_text
 
-    log = logging.getLogger("harness.appliance.cli")
+    log = logging.getLogger("harness.appliance.asyncos_cli")
 
 
     @dataclass

@@ -5,6 +5,6 @@ it, and ``control`` for the control plane mounted at ``/_sim/netlab``.
 """
 
 from .firewall import Action
-from .lab import NetLab, NetLabError, UnknownFqdn
+from .network import NetLab, NetLabError, UnknownFqdn
 
 __all__ = ["Action", "NetLab", "NetLabError", "UnknownFqdn"]

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from ..common.http import json_error, json_object
 from .firewall import Action
-from .lab import NetLab, NetLabError, UnknownFqdn
+from .network import NetLab, NetLabError, UnknownFqdn
 from .proxy import ProxyAuth
 
 _MISSING = object()
