@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
+
+import pytest
 
 T = TypeVar("T")
 
@@ -32,3 +34,15 @@ class BackgroundLoop:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
         self.loop.close()
+
+
+def session_loop() -> Any:
+    """A session-scoped fixture of its own background loop: ``bg = session_loop()`` in a conftest."""
+
+    @pytest.fixture(scope="session")
+    def fixture() -> Iterator[BackgroundLoop]:
+        loop = BackgroundLoop()
+        yield loop
+        loop.close()
+
+    return fixture

@@ -3,20 +3,14 @@ here, or the bundled simulators) which the synchronous drivers then reach over t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncssh
 import pytest
 
-from tests.support.loop import BackgroundLoop
+from tests.support.loop import session_loop
 
-
-@pytest.fixture(scope="session")
-def bg() -> Iterator[BackgroundLoop]:
-    loop = BackgroundLoop()
-    yield loop
-    loop.close()
+bg = session_loop()
 
 
 @pytest.fixture(scope="session")

@@ -7,17 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.loop import BackgroundLoop
+from tests.support.loop import BackgroundLoop, session_loop
 from virtual_appliances.common.pki import LabCA
 
 from .support import CloudLab, FakeAppliance
 
-
-@pytest.fixture(scope="session")
-def cloud_loop() -> Iterator[BackgroundLoop]:
-    loop = BackgroundLoop()
-    yield loop
-    loop.close()
+cloud_loop = session_loop()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.loop import BackgroundLoop
+from tests.support.loop import BackgroundLoop, session_loop
 from virtual_appliances.common.regions import all_fqdns
 
 from .support import EXTRA_SITE, NO_SITE, Lab, build_lab, stop_lab
@@ -14,11 +14,7 @@ from .support import EXTRA_SITE, NO_SITE, Lab, build_lab, stop_lab
 SITES = [f for f in all_fqdns() if f != NO_SITE] + [EXTRA_SITE]
 
 
-@pytest.fixture(scope="session")
-def bg_loop() -> Iterator[BackgroundLoop]:
-    loop = BackgroundLoop()
-    yield loop
-    loop.close()
+bg_loop = session_loop()
 
 
 @pytest.fixture(scope="module")

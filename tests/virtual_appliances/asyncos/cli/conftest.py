@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import asyncssh
 import pytest
 
-from tests.support.loop import BackgroundLoop
+from tests.support.loop import BackgroundLoop, session_loop
 from virtual_appliances.asyncos.model import Appliance, ApplianceSpec
 from virtual_appliances.asyncos.ssh_cli import start_ssh_server
 from virtual_appliances.common.clock import SimClock
@@ -22,18 +22,10 @@ SEED_HOST = "mail1.example.com"  # the host of seed 003's transcripts
 SEED_TIME = datetime(2018, 11, 19, 10, 4, 35, tzinfo=UTC)  # "Changes committed: Mon Nov 19 10:04:35 2018 GMT"
 
 
-@pytest.fixture(scope="session")
-def server_loop() -> Iterator[BackgroundLoop]:
-    loop = BackgroundLoop()
-    yield loop
-    loop.close()
+server_loop = session_loop()
 
 
-@pytest.fixture(scope="session")
-def client_loop() -> Iterator[BackgroundLoop]:
-    loop = BackgroundLoop()
-    yield loop
-    loop.close()
+client_loop = session_loop()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.loop import BackgroundLoop
+from tests.support.loop import BackgroundLoop, session_loop
 from virtual_appliances.asyncos.gui import gui_app
 from virtual_appliances.asyncos.model import Appliance, ApplianceSpec
 from virtual_appliances.asyncos.rest_api import api_app
@@ -20,12 +20,7 @@ from virtual_appliances.common.reqlog import RequestLog, logging_middleware
 
 from .support import Factory, SimAppliance, serve
 
-
-@pytest.fixture(scope="session")
-def bg_loop() -> Iterator[BackgroundLoop]:
-    loop = BackgroundLoop()
-    yield loop
-    loop.close()
+bg_loop = session_loop()
 
 
 @pytest.fixture(scope="session")
