@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from ..cloud.ctr import CREATED_MODULES
 from ..cloud.sse import token_source
 from ..errors import DriverError, LabUnreachable, NavigationError
 from ..facts import REGION_OF_SERVER
@@ -179,7 +180,8 @@ class ApplianceKeeper:
 
 
 class ModuleKeeper:
-    """The Threat Response integration modules of one region: those a scenario created are deleted."""
+    """The Threat Response integration modules of one region: those the scenario (this process) created are
+    deleted; modules that existed before, or that someone else added meanwhile, are never touched."""
 
     def __init__(self, region: str, client: Callable[[], Any]) -> None:
         self.name = f"Threat Response ({region})"
@@ -191,7 +193,8 @@ class ModuleKeeper:
     def restore(self, snapshot: object) -> None:
         assert isinstance(snapshot, frozenset)
         client = self._client()
-        added = [m for m in client.module_instances() if m.get("id") and str(m["id"]) not in snapshot]
+        added = [m for m in client.module_instances() if m.get("id") and str(m["id"]) not in snapshot
+                 and str(m["id"]) in CREATED_MODULES]  # ours only: a module someone else added meanwhile stays
         for module in added:
             client.delete_module_instance(str(module["id"]))
 

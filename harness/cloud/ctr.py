@@ -34,6 +34,9 @@ from ..transcript import Transcript, mask_body
 
 REGIONS: dict[str, tuple[str, str]] = {r.name: (r.ctr_base, r.ctr_intel) for r in REGION_TABLE}
 ObservableLike = Mapping[str, str] | tuple[str, str]
+# Module instances this process created: the settings keeper deletes only these (never a colleague's module
+# that happens to be added to the same organisation while a scenario runs).
+CREATED_MODULES: set[str] = set()
 
 
 def observables(items: Iterable[ObservableLike]) -> list[dict[str, str]]:
@@ -199,7 +202,10 @@ class ThreatResponseClient:
                                visibility: str = "org", enabled: bool = True, **extra: Any) -> dict[str, Any]:
         body = {"name": name, "module_type_id": module_type_id, "visibility": visibility, "enabled": enabled,
                 "settings": dict(settings or {}), **extra}
-        return self.request("POST", f"{self.base_url}/iroh/iroh-int/module-instance", json=body)
+        created = self.request("POST", f"{self.base_url}/iroh/iroh-int/module-instance", json=body)
+        if isinstance(created, Mapping) and created.get("id"):
+            CREATED_MODULES.add(str(created["id"]))
+        return created  # type: ignore[no-any-return]
 
     def update_module_instance(self, instance_id: str, **changes: Any) -> dict[str, Any]:
         return self.request("PATCH", f"{self.base_url}/iroh/iroh-int/module-instance/{quote(instance_id, safe='')}",

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from harness.appliance import keeper as keeper_module
 from harness.appliance.gui import AsyncOSGui
 from harness.appliance.keeper import (
     ApplianceKeeper,
@@ -68,13 +69,17 @@ class Modules:
         self.ids.remove(instance_id)
 
 
-def test_modules_created_during_the_scenario_are_deleted_and_others_kept() -> None:
+def test_modules_created_during_the_scenario_are_deleted_and_others_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.cloud import ctr
+
+    monkeypatch.setattr(ctr, "CREATED_MODULES", {"made-by-the-scenario"})
+    monkeypatch.setattr(keeper_module, "CREATED_MODULES", ctr.CREATED_MODULES)
     client = Modules("existed-before")
     keeper = ModuleKeeper("nam", lambda: client)
     before = keeper.snapshot()
-    client.ids.append("made-by-the-scenario")
+    client.ids += ["made-by-the-scenario", "a-colleague-added-meanwhile"]
     keeper.restore(before)
-    assert client.ids == ["existed-before"]
+    assert client.ids == ["existed-before", "a-colleague-added-meanwhile"]
     assert keeper.describe(before) == ("delete the integration modules added during the scenario (keep the 1 that "
                                        "existed before)")
 
