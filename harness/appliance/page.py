@@ -56,11 +56,16 @@ class Node:
 
     def iter(self, *tags: str) -> Iterator[Node]:
         """Descendants in document order (optionally only these tags)."""
-        for child in self.children:
-            if isinstance(child, Node):
+        # An explicit stack: nested generators would cost a frame per level for every node yielded.
+        stack = [iter(self.children)]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+            elif isinstance(child, Node):
                 if not tags or child.tag in tags:
                     yield child
-                yield from child.iter(*tags)
+                stack.append(iter(child.children))
 
     def ancestors(self) -> Iterator[Node]:
         node = self.parent
