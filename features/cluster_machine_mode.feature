@@ -67,14 +67,14 @@ Feature: Clusters, machine mode and batch commands
     When I run "threatresponseconfig enable" in the CLI
     And I commit the changes in the CLI with comment "batch"
     Then the CLI output matches "Changes committed: <date>"
-    And the page shows "Threat Response:" as "Enabled"
+    And the CLI shows Threat Response "Enabled"
 
   @req:ENA-7 @cli @destructive
   Scenario: threatresponseconfig disables in the batch format
     Given the appliance is waiting for a registration token
     When I run "threatresponseconfig disable" in the CLI
     And I commit the changes in the CLI with comment "batch"
-    Then the page shows "Threat Response:" as "Disabled"
+    Then the CLI shows Threat Response "Disabled"
 
   @req:REG-10 @cli
   Scenario: cloudserviceconfig registers in the batch format
@@ -84,7 +84,7 @@ Feature: Clusters, machine mode and batch commands
     Then the CLI output contains "The appliance registration is in progress."
     And within the registration deadline the appliance is registered with Threat Response
 
-  @req:REG-10 @cli @region:eu
+  @req:REG-10 @cli @gui @region:eu
   Scenario: cloudserviceconfig selects the server in the batch format
     Given the appliance is waiting for a registration token
     When I run "cloudserviceconfig settrs EUROPE" in the CLI

@@ -24,6 +24,8 @@ class CliRun:
 class CliSeen:
     run: CliRun | None = None
     version_text: str = ""  # the last ``version`` output (PRE-5)
+    settrs: str = ""  # what the last SETTRS said (the CLI shows the chosen server only there)
+    registering: bool = False  # a token was submitted: a CLI that asks for one again means it failed
 
 
 @dataclass

@@ -62,10 +62,8 @@ def service_enabled(world: World, service: str) -> None:
 def _generate(world: World, count: int, expiry: str | None, region: str | None = None) -> None:
     world.seen.sse.error = None
     try:
-        if expiry is None:
-            batch = world.sse(region).generate_tokens(count)
-        else:
-            batch = world.sse(region).generate_tokens(count, expiry_code(expiry))
+        # No expiry named: the request leaves the field alone, so SSE's own default applies (REG-1).
+        batch = world.sse(region).generate_tokens(count, None if expiry is None else expiry_code(expiry))
     except ApiError as exc:
         world.seen.sse.error = exc
         return
