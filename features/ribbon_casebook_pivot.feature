@@ -92,6 +92,7 @@ Feature: SecureX ribbon, casebook and pivot menu
   Scenario Outline: The pivot menu adds the <type> observable "<value>" to a new case
     Given a Threat Response API client with the ribbon scopes
     And I authenticate the ribbon with the client on the "nam" server
+    Then Threat Response recognises "<value>" as a "<type>" observable
     When I pivot "<type>" "<value>" to a new case
     Then the casebook shows a case containing "<type>" "<value>"
 

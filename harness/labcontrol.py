@@ -75,6 +75,7 @@ class LabControl(Protocol):
 
     # ---- the cloud ---------------------------------------------------------------------------------------
     def expire_tokens(self, region: str) -> Undo: ...
+    def fresh_sse_tenant(self, region: str) -> None: ...
     def api_client(self, region: str, scopes: Sequence[str], name: str) -> tuple[str, str, Undo]: ...
 
     # ---- lab time ----------------------------------------------------------------------------------------
@@ -160,6 +161,10 @@ class SimLabControl:
         # What an hour of waiting does to the region's outstanding tokens; nothing to undo (they stay expired).
         self.plane.post(f"/_sim/sse/{region}/tokens/expire", {})
         return _nothing
+
+    def fresh_sse_tenant(self, region: str) -> None:
+        # The simulated SSE starts every region afresh (empty tenant, Threat Response off): lab-wide.
+        self.plane.post("/_sim/sse/reset", {})
 
     def api_client(self, region: str, scopes: Sequence[str], name: str) -> tuple[str, str, Undo]:
         made = self.plane.post(f"/_sim/ctr/{region}/clients", {"scopes": list(scopes), "name": name})
@@ -262,8 +267,11 @@ class GearLabControl:
         raise AssertionError  # unreachable
 
     def expire_tokens(self, region: str) -> Undo:
-        manual("a registration token past its expiry (generate one with 1 hour and wait)")
-        raise AssertionError  # unreachable
+        return self._run("expire_tokens", "a registration token past its expiry (generate one with 1 hour and wait)",
+                         region=region)
+
+    def fresh_sse_tenant(self, region: str) -> None:
+        manual(f"a new SSE tenant (account) in the {region} region, its Cloud Services untouched")
 
     def api_client(self, region: str, scopes: Sequence[str], name: str) -> tuple[str, str, Undo]:
         manual("an API client created in the Threat Response portal (API Clients page) with the scopes "

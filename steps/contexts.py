@@ -53,6 +53,7 @@ class CtrSeen:
     investigate_region: str | None = None
     action_result: dict[str, Any] | None = None  # the last response action (REM)
     action_error: DriverError | None = None
+    quick_start: str = ""  # the module type's Quick Start text (PRE-5)
     ribbon: dict[str, Any] = field(default_factory=dict)  # the ribbon's API client and sign-in (RIB)
 
 

@@ -204,3 +204,25 @@ def entry_shows(world: World, datatable: list[list[str]]) -> None:
             f"{column}: {observed}",
             f"SSE device list, column {column}",
         )
+
+
+# ---- a fresh tenant (PRE-2, TS-1) -------------------------------------------------------------------
+@given(lab_wide("a fresh SSE tenant"))
+def fresh_tenant(world: World) -> None:
+    world.lab.control.fresh_sse_tenant(world.lab.region)
+    world.lab.tr_enabled.clear()
+
+    def restore() -> None:  # every other scenario expects Threat Response enabled (the set-up of PRE-2)
+        for region in world.sse_regions():
+            world.sse(region).set_cloud_service(True)
+            world.lab.tr_enabled[region] = True
+
+    world.on_teardown("enable Threat Response in every region's SSE again", restore)
+
+
+@then(sentence(r"SSE Cloud Services shows {service} as disabled"))
+def service_disabled(world: World, service: str) -> None:
+    services = world.sse().cloud_services()
+    entry = next((s for s in services if s.get("name") == service), None)
+    world.check(entry is not None and entry.get("enabled") is False, f'"{service}" listed, not enabled', services,
+                "SSE Cloud Services of a fresh tenant")
