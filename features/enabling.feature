@@ -67,7 +67,7 @@ Feature: Enabling the Threat Response integration on the appliance
       | AMERICAS (api-sse.cisco.com)      |
       | EUROPE (api.eu.sse.itd.cisco.com) |
 
-  @req:ENA-3 @gui @manual:needs-a-SecureX-era-appliance
+  @req:ENA-3 @gui
   Scenario: A SecureX-era appliance adds the APJC server
     Given the appliance runs AsyncOS "14.0.0-692"
     When I open "Network > Cloud Service Settings" in the GUI
@@ -164,7 +164,7 @@ Feature: Enabling the Threat Response integration on the appliance
     Then the page shows "Threat Response:" as "Disabled"
     And the page shows the status "Enable the Cloud Services on your appliance to use the Cisco Threat Response portal."
 
-  @req:ENA-8 @gui @device:gateway @manual:needs-a-content-security-gateway
+  @req:ENA-8 @gui @device:gateway
   Scenario Outline: A content security gateway (<variant>) enables cloud services and shows a Register button
     Given the gateway uses the "<variant>" cloud service variant
     When I open "Network > Cloud Service Settings" in the GUI

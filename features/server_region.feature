@@ -40,7 +40,7 @@ Feature: Choosing and switching the Threat Response server (region)
       | start    | server   | fqdn                     | label                             |
       | EUROPE   | AMERICAS | api-sse.cisco.com        | AMERICAS (api-sse.cisco.com)      |
 
-  @req:REG-4 @req:ENA-3 @cli @region:apjc @manual:needs-a-SecureX-era-appliance
+  @req:REG-4 @req:ENA-3 @cli @region:apjc
   Scenario: SETTRS on a SecureX-era appliance also offers APJC
     Given the appliance runs AsyncOS "14.0.0-692"
     And the appliance is waiting for a registration token

@@ -16,7 +16,7 @@ Feature: Software version prerequisites
     When I open the quick start of a new "Email Security Appliance" module
     Then the quick start says "Prerequisite: ESA running minimum AsyncOS 13.0.0-314 (LD) release."
 
-  @req:PRE-5 @cli @manual:needs-an-appliance-on-that-release
+  @req:PRE-5 @cli
   Scenario Outline: An ESA on AsyncOS <version> meets the prerequisite and integrates directly
     Given the appliance starts with cloud services disabled
     And the appliance runs AsyncOS "<version>"
@@ -31,7 +31,7 @@ Feature: Software version prerequisites
       | 13.0.0-392  |
       | 14.0.0-692  |
 
-  @req:PRE-5 @cli @manual:needs-an-appliance-on-that-release @known:the-simulator-integrates-an-ESA-below-13.0.0-314
+  @req:PRE-5 @cli @known:the-simulator-integrates-an-ESA-below-13.0.0-314
   Scenario Outline: An ESA on AsyncOS <version> does not meet the prerequisite and is not integrated directly
     Given the appliance starts with cloud services disabled
     And the appliance runs AsyncOS "<version>"
@@ -45,7 +45,7 @@ Feature: Software version prerequisites
       | 13.0.0-285  |
       | 12.5.0-066  |
 
-  @req:PRE-5 @req:TS-5 @cli @device:sma @manual:needs-an-SMA-on-that-release
+  @req:PRE-5 @req:TS-5 @cli @device:sma
   Scenario Outline: An SMA on AsyncOS <version> <verdict> the prerequisite
     Given the appliance runs AsyncOS "<version>"
     When I read the appliance's version in the CLI
