@@ -27,7 +27,8 @@ def test_a_fact_naming_a_missing_scenario_is_reported() -> None:
 
 
 def test_fact_results_from_allure(tmp_path: Path) -> None:
-    facts = [Fact("REG-1.f3", "REG-1", "default 1 hour", "documented", ("The default token expiration time is 1 hour",)),
+    facts = [Fact("REG-1.f3", "REG-1", "default 1 hour", "documented",
+                  ("The default token expiration time is 1 hour",)),
              Fact("REG-1.f2", "REG-1", "choices", "documented",
                   ("A token can be generated for every documented expiration time (<expiry>)",)),
              Fact("VER-8.f2", "VER-8", "sma web", "documented", ("An SMA Web module cannot be configured",))]
