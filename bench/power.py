@@ -20,11 +20,9 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,9 +37,9 @@ sys.path.insert(0, str(ROOT))
 from pytest_bdd.scenario import make_python_name  # noqa: E402
 
 from harness.coverage import load_facts, scenarios_in  # noqa: E402
+from tests.support.lab import running_lab  # noqa: E402
 
 FAULTS_PATH = ROOT / "bench" / "faults.yaml"
-LAB_READY_S = 90
 RUN_TIMEOUT_S = 900
 RUNS = 2
 
@@ -131,28 +129,9 @@ def canary(copy: Path) -> None:
 
 @contextlib.contextmanager
 def lab_from(copy: Path) -> Iterator[Path]:
-    testbed = copy / "testbed.yaml"
-    log = (copy / "lab.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "virtual_appliances.lab", "--appliances", "1", "--sma", "1",
-                             "--gateway", "1", "--testbed-out", str(testbed), "--dir", str(copy / "lab")],
-                            cwd=copy, env=_lab_env(copy), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    try:
-        deadline = time.monotonic() + LAB_READY_S
-        while not testbed.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the broken lab did not start: {(copy / 'lab.log').read_text()[-800:]}")
-            time.sleep(0.05)  # poll interval while the lab starts
-        yield testbed
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        log.close()
+    """A lab (one ESA, one SMA, one gateway) started from the broken copy; yields its testbed file."""
+    with running_lab(copy, "--appliances", "1", "--sma", "1", "--gateway", "1", cwd=copy, env=_lab_env(copy)):
+        yield copy / "testbed.yaml"
 
 
 def selection(req: str) -> tuple[list[str], set[str]]:

@@ -50,12 +50,12 @@ def enable_service(world: World, service: str) -> None:
     world.lab.tr_enabled[world.lab.region] = True
 
 
-@then(sentence(r"SSE Cloud Services shows {service} as enabled"))
-def service_enabled(world: World, service: str) -> None:
+@then(sentence(r"SSE Cloud Services shows {service} as <state:enabled|disabled>"))
+def service_state(world: World, service: str, state: str) -> None:
     services = world.sse().cloud_services()
     entry = next((s for s in services if s.get("name") == service), None)
-    world.check(entry is not None and entry.get("enabled") is True, f'"{service}" enabled', services,
-                "SSE Cloud Services")
+    world.check(entry is not None and entry.get("enabled") is (state == "enabled"), f'"{service}" listed, {state}',
+                services, "SSE Cloud Services")
 
 
 # ---- tokens (REG-1) ---------------------------------------------------------------------------------
@@ -218,11 +218,3 @@ def fresh_tenant(world: World) -> None:
             world.lab.tr_enabled[region] = True
 
     world.on_teardown("enable Threat Response in every region's SSE again", restore)
-
-
-@then(sentence(r"SSE Cloud Services shows {service} as disabled"))
-def service_disabled(world: World, service: str) -> None:
-    services = world.sse().cloud_services()
-    entry = next((s for s in services if s.get("name") == service), None)
-    world.check(entry is not None and entry.get("enabled") is False, f'"{service}" listed, not enabled', services,
-                "SSE Cloud Services of a fresh tenant")

@@ -19,14 +19,16 @@ READY_DEADLINE_S = 60.0
 
 
 @contextlib.contextmanager
-def running_lab(directory: Path, *args: str) -> Iterator[dict[str, Any]]:
-    """Yield the testbed (as a dict) of a lab started in a subprocess; always stop it."""
+def running_lab(directory: Path, *args: str, cwd: Path | None = None,
+                env: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """Yield the testbed (as a dict) of a lab started in a subprocess; always stop it. ``cwd``/``env`` run it
+    elsewhere (bench/power.py starts a lab from a broken copy of the simulators)."""
     testbed = directory / "testbed.yaml"
     log = (directory / "lab.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "virtual_appliances.lab", "--testbed-out", str(testbed), "--dir", str(directory),
          *args],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=cwd, env=env,
     )
     try:
         deadline = time.monotonic() + READY_DEADLINE_S
