@@ -200,6 +200,8 @@ class GearLabControl:
 
     def __init__(self, deviations: Mapping[str, Any] | None = None) -> None:
         self.actions: Mapping[str, Any] = (deviations or {}).get("lab_actions") or {}
+        # API clients a person made once in the portal, each with its region and scopes (RIB-1..RIB-6).
+        self.clients: list[Mapping[str, Any]] = list((deviations or {}).get("api_clients") or [])
 
     def _run(self, action: str, what: str, **values: str) -> Undo:
         spec = self.actions.get(action)
@@ -274,8 +276,12 @@ class GearLabControl:
         manual(f"a new SSE tenant (account) in the {region} region, its Cloud Services untouched")
 
     def api_client(self, region: str, scopes: Sequence[str], name: str) -> tuple[str, str, Undo]:
-        manual("an API client created in the Threat Response portal (API Clients page) with the scopes "
-               + ", ".join(scopes))
+        """A client of ``deviations.api_clients`` with exactly these scopes in ``region``; else manual."""
+        for client in self.clients:
+            if str(client.get("region", region)) == region and sorted(client.get("scopes") or []) == sorted(scopes):
+                return str(client["client_id"]), str(client["client_secret"]), _nothing
+        manual(f"an API client created in the {region} Threat Response portal (API Clients page) with the scopes "
+               + ", ".join(scopes) + ", listed in the testbed's deviations.api_clients")
         raise AssertionError  # unreachable
 
     def run_to_next_event(self, owner: str) -> ClockStep:
