@@ -200,6 +200,11 @@ def report(verdicts: list[Verdict]) -> str:
                   f"kill rate, real-gear selection: {gear}/{len(counted)} = {100 * gear / len(counted):.0f}%"]
         single = [v.fault.id for v in counted if len(v.caught_by) == 1]
         lines.append(f"faults resting on one scenario: {len(single)}" + (f" ({', '.join(single)})" if single else ""))
+        ran = {t for v in counted for t in selection(v.fault.req)[0]}
+        red = {t for v in counted for t in v.caught_by}
+        idle = sorted(ran - red)
+        lines.append(f"scenarios run that no fault turned red: {len(idle)} of {len(ran)}"
+                     + "".join(f"\n  - {t}" for t in idle))
     errors = [v for v in verdicts if v.error]
     if errors:
         lines.append(f"faults that broke the lab (not counted): {len(errors)}")
@@ -213,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="faults measured at once (each starts its own lab)")
     parser.add_argument("--only", nargs="*", help="fault or fact ids")
     parser.add_argument("--check", action="store_true", help="only check the fault list against the tree and map")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a measured fault is not caught (CI)")
     parser.add_argument("--json", type=Path, help="also write the verdicts here (fault, fact, caught_by, ...)")
     args = parser.parse_args(argv)
     faults = load_faults()
@@ -231,11 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         verdicts = list(pool.map(measure, faults))
     print(report(verdicts))
+    missed = [v.fault.id for v in verdicts if v.error or not v.caught]
     if args.json:
         args.json.write_text(json.dumps([{"fault": v.fault.id, "fact": v.fault.fact, "req": v.fault.req,
                                           "caught_by": v.caught_by, "gear_caught_by": v.gear_caught_by,
                                           "ran": v.ran, "error": v.error} for v in verdicts], indent=1))
-    return 0
+    return 1 if args.strict and missed else 0
 
 
 if __name__ == "__main__":
