@@ -22,12 +22,19 @@ from harness.appliance.cloud_cli import IN_PROGRESS, TOKEN_PROMPT, CloudCliView,
 from harness.appliance.cloud_page import CloudSettingsView, labels_for, read_cloud_page
 from harness.cloud import SseAdmin, ThreatResponseClient
 from harness.errors import ApiError, AuthenticationFailed, CliError
-from harness.facts import EMAIL_MODULE_TITLE, REGION_OF_SERVER, SERVER_LABEL, SERVER_OF_REGION, inferred_in
+from harness.facts import (
+    EMAIL_MODULE_TITLE,
+    NOTHING_TO_COMMIT,
+    REGION_OF_SERVER,
+    SERVER_LABEL,
+    SERVER_OF_REGION,
+    inferred_in,
+)
 from harness.labtime import TimedOut
 from harness.leasing import Appliance
 
 from .contexts import CliRun, Seen
-from .expect import expect, note_inferred
+from .expect import contains, expect, note_inferred
 from .placeholders import resolve
 
 # What the steps read off Network > Cloud Service Settings (GUI) or the CLI's own dialogs (@cli scenarios).
@@ -249,8 +256,12 @@ class World:
         if state.token_field and (server is None or server.upper() in state.server.upper()):
             return
         if state.token_field and server and self.interface == "CLI":
-            # The CLI shows no chosen server: choose it (SETTRS) and commit, as the user guide does.
-            self.switch_server(server, "CLI")
+            # The CLI shows no chosen server: choose it (SETTRS) and commit, as the user guide does; when it
+            # was already chosen the commit has nothing to commit, which is as good.
+            self.choose_server_cli(server)
+            out = self.run_cli("commit", ["ctrlab: choose the server"]).output
+            self.check(contains(out, "Changes committed:") or contains(out, NOTHING_TO_COMMIT),
+                       "Changes committed: <date>", out, "set-up: SETTRS and commit")
         elif state.enabled.lower() == "enabled" and server:
             self.switch_server(server, "CLI")
         elif state.enabled.lower() != "enabled":
