@@ -35,11 +35,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 import requests  # noqa: E402
 import sim_lab  # noqa: E402
 import suite  # noqa: E402
+from steps.lab import Device, devices_of  # noqa: E402
 
 from harness.appliance import AsyncOSCli, AsyncOSGui  # noqa: E402
 from harness.appliance.cli import ENCRYPTION_ALGS, Secret  # noqa: E402
 from harness.cloud import SseAdmin  # noqa: E402
-from steps.lab import Device, devices_of  # noqa: E402
 from steps.world import World  # noqa: E402
 from tests.support.lab import running_lab  # noqa: E402
 

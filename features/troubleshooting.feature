@@ -108,3 +108,5 @@ Feature: Troubleshooting cases of the technote
     Given the appliance is registered with Threat Response
     When I list the devices in the "nam" SSE
     Then the list includes the appliance with status "Registered"
+    When I add an "SMA Email" module for the appliance
+    Then the module is saved
