@@ -62,6 +62,13 @@ Feature: Clusters, machine mode and batch commands
     And I join the appliance to cluster "ctrlab-cluster" in the CLI
     Then the CLI prompt is "(Cluster ctrlab-cluster)> "
 
+  @req:REG-7 @cli
+  Scenario: A registered standalone appliance is refused when it tries to join a cluster, and stays registered
+    Given the appliance is registered with Threat Response
+    When I join the appliance to cluster "ctrlab-cluster" in the CLI
+    Then the CLI prompt is "<hostname>> "
+    And the appliance is still registered with Threat Response
+
   @req:ENA-7 @cli
   Scenario: threatresponseconfig supports the batch format
     When I run "threatresponseconfig enable" in the CLI

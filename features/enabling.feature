@@ -141,6 +141,18 @@ Feature: Enabling the Threat Response integration on the appliance
     And the CLI shows Threat Response "Disabled"
 
   @req:ENA-6 @cli
+  Scenario: threatresponseconfig DISABLE says the feature is disabled; cleared before commit, it stays enabled
+    Given the appliance is waiting for a registration token
+    When I run "threatresponseconfig" in the CLI and answer:
+      | question                                  | answer  |
+      | Choose the operation you want to perform: | DISABLE |
+    Then the CLI output contains "The Cisco Threat Response feature is currently disabled on your appliance."
+    When I run "clear" in the CLI and answer:
+      | question | answer |
+      |          | Y      |
+    Then the CLI shows Threat Response "Enabled"
+
+  @req:ENA-6 @cli
   Scenario: threatresponseconfig refuses an operation it does not offer
     When I run "threatresponseconfig" in the CLI and answer:
       | question                                  | answer  |

@@ -7,7 +7,7 @@ Feature: Registering the appliance with Threat Response
   Background:
     Given the appliance starts with cloud services disabled
 
-  @req:REG-2 @gui
+  @req:REG-2 @req:REG-5 @gui
   Scenario: Registering in the GUI, as the technote shows it
     Given the appliance is waiting for a registration token
     And a registration token from the "nam" SSE
@@ -17,6 +17,7 @@ Feature: Registering the appliance with Threat Response
     Then the page shows "Success — A request to register your appliance with the Cisco Threat Response portal is initiated. Navigate back to this page after some time to check the appliance status."
     And the page shows the status "The appliance registration is in progress. Navigate back to this page after some time to check the appliance status."
     And within the registration deadline the page shows the status "The <product> is successfully registered with the Cisco Threat Response portal."
+    And Network > Cloud Service Settings offers a "Deregister" button
 
   @req:REG-3 @cli
   Scenario: cloudserviceconfig offers REGISTER and SETTRS while the appliance is not registered
