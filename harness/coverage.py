@@ -104,6 +104,8 @@ def problems(facts: Iterable[Fact] | None = None, features: Path = FEATURES) -> 
             out.append(f"{fact.id}: source must be one of {SOURCES}")
         if not fact.scenarios:
             out.append(f"{fact.id}: no scenario asserts it")
+        if len(set(fact.scenarios)) != len(fact.scenarios):
+            out.append(f"{fact.id}: a scenario is listed twice")
         for title in fact.scenarios:
             if title not in scenarios:
                 out.append(f"{fact.id}: no scenario titled {title!r}")
