@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -41,29 +42,27 @@ def test_two_workers_share_one_lab_and_write_one_report(tmp_path: Path) -> None:
     assert (results / "categories.json").is_file()
 
 
-TESTBED = {"devices": {name: {"kind": kind, "hostname": f"{name}.example.com", "connections": {}}
-                       for name, kind in (("esa1", "esa"), ("esa2", "esa"), ("sma1", "sma"))}}
+DEVICES = {name: SimpleNamespace(kind=kind, hostname=f"{name}.example.com")
+           for name, kind in (("esa1", "esa"), ("esa2", "esa"), ("sma1", "sma"))}
 
 
 def test_workers_lease_different_appliances(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from steps import lab as steps_lab
+    from harness import leasing
 
-    gw0 = steps_lab.LabAccess(TESTBED, lease_dir=tmp_path, worker_index=0)
-    gw1 = steps_lab.LabAccess(TESTBED, lease_dir=tmp_path, worker_index=0)  # same preference: must still differ
-    monkeypatch.setattr(steps_lab, "LEASE_WAIT_S", 0.2)
+    gw0 = leasing.Leases(DEVICES, lease_dir=tmp_path, worker_index=0)  # type: ignore[arg-type]
+    gw1 = leasing.Leases(DEVICES, lease_dir=tmp_path, worker_index=0)  # type: ignore[arg-type]  # same preference
+    monkeypatch.setattr(leasing, "LEASE_WAIT_S", 0.2)
     with gw0.lease("esa") as first, gw1.lease("esa") as second:
         assert first.name != second.name
         with pytest.raises(LookupError, match="no esa device became free"), gw1.lease("esa"):
             pass
-    with gw0.lease("sma") as sma:  # released: the other worker may take it, and then its SSE state is stale
+    with gw0.lease("sma") as sma:  # released: the other worker may take it afterwards
         assert sma.name == "sma1"
-    with gw1.lease("sma"):
-        assert "sma1" in gw1.sse_dirty
-    with gw0.lease("esa", lab_wide=True):  # the whole lab: no other worker's scenario may start meanwhile
-        assert gw0.whole_lab and not gw0.clock_shared
-        with pytest.raises(LookupError, match="the lab stayed busy"), gw1.lease("esa"):
-            pass
-    assert not gw0.whole_lab
+    with gw1.lease("sma") as sma:
+        assert sma.name == "sma1"
+    # The whole lab: no other worker's scenario may start meanwhile.
+    with gw0.lease("esa", lab_wide=True), pytest.raises(LookupError, match="the lab stayed busy"), gw1.lease("esa"):
+        pass
 
 
 def test_scenarios_that_change_the_whole_lab_are_recognised() -> None:
