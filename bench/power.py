@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from pytest_bdd.scenario import make_python_name  # noqa: E402
 
 from harness.coverage import load_facts, scenarios_in  # noqa: E402
-from tests.support.lab import running_lab  # noqa: E402
+from tests.support.lab import PYTEST_WITH_LAB_BACKEND, running_lab  # noqa: E402
 
 FAULTS_PATH = ROOT / "bench" / "faults.yaml"
 RUN_TIMEOUT_S = 900
@@ -144,14 +144,15 @@ def run_once(testbed: Path, titles: list[str], junit: Path) -> dict[str, str]:
     """Run the titles' scenarios against the lab; per pytest test id, its outcome."""
     names = sorted({"test_" + make_python_name(t) for t in titles})
     expr = " or ".join(names)
-    cmd = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", "--testbed", str(testbed),
-           "-k", expr, "--junitxml", str(junit), "-o", "junit_family=xunit2"]
+    cmd = [sys.executable, "-c", PYTEST_WITH_LAB_BACKEND, "features", "-q", "-p", "no:cacheprovider", "--testbed",
+           str(testbed), "-k", expr, "--junitxml", str(junit), "-o", "junit_family=xunit2"]
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
-    subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    if done.returncode not in (0, 1) or not junit.exists():  # 0 all passed, 1 some failed: anything else is no run
+        raise RuntimeError(f"the scenarios did not run (pytest exit {done.returncode}): "
+                           f"{(done.stdout + done.stderr).strip()[-400:]}")
     outcomes: dict[str, str] = {}
-    if not junit.exists():
-        return outcomes
     for case in ET.parse(junit).getroot().iter("testcase"):
         name = case.get("name", "")
         if name.split("[", 1)[0] not in names:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.lab import running_lab
+from tests.support.lab import PYTEST_WITH_LAB_BACKEND, running_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 900
@@ -32,8 +32,8 @@ def test_every_cli_scenario_passes_on_an_appliance_with_only_ssh(tmp_path: Path)
         assert all("gui" not in d["connections"] and "api" not in d["connections"]
                    for d in yaml.safe_load(path.read_text())["devices"].values())
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", "--testbed", str(path),
-             "-m", "cli and not gui", "-rfEs"],
+            [sys.executable, "-c", PYTEST_WITH_LAB_BACKEND, "features", "-q", "-p", "no:cacheprovider", "--testbed",
+             str(path), "-m", "cli and not gui", "-rfEs"],
             cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
     out = run.stdout + run.stderr
     summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else out[-2000:]

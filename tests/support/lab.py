@@ -16,6 +16,23 @@ import requests
 import yaml
 
 READY_DEADLINE_S = 60.0
+# ``python -c`` code: pytest with this tree's lab backend (--testbed) even when the installed entry point names
+# another module (an editable install of another checkout): a run must use this tree's harness.
+PYTEST_WITH_LAB_BACKEND = """
+import importlib, sys, pytest
+from harness.backends.base import BackendError
+from harness.backends.registry import get_backend, register_backend
+try:
+    get_backend("lab")
+except BackendError:
+    for module, name in (("harness.backends.lab", "LabBackend"), ("harness.backends.gear", "GearBackend")):
+        try:
+            register_backend("lab", getattr(importlib.import_module(module), name))
+            break
+        except ImportError:
+            continue
+sys.exit(pytest.main(sys.argv[1:]))
+"""
 
 
 @contextlib.contextmanager
