@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support.lab import PYTEST_WITH_LAB_BACKEND
+
 ROOT = Path(__file__).resolve().parents[2]
 READY_S = 60
 RUN_TIMEOUT_S = 600
@@ -27,8 +29,9 @@ def test_the_suite_runs_on_a_lab_started_with_ctrlab_sim_up(tmp_path: Path) -> N
             assert lab.poll() is None and time.monotonic() < deadline, "ctrlab sim up did not write its testbed"
             time.sleep(0.05)  # poll interval while the lab starts
         run = subprocess.run(
-            [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", "--testbed", str(testbed),
-             "--alluredir", str(tmp_path / "allure"), "-k", "enabling or registration or verification or tokens"],
+            [sys.executable, "-c", PYTEST_WITH_LAB_BACKEND, "features", "-q", "-p", "no:cacheprovider", "--testbed",
+             str(testbed), "--alluredir", str(tmp_path / "allure"), "-k",
+             "enabling or registration or verification or tokens"],
             cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
         summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ""
         assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]

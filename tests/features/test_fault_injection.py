@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.lab import running_lab
+from tests.support.lab import PYTEST_WITH_LAB_BACKEND, running_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 300
@@ -39,7 +39,7 @@ def control(testbed: dict[str, Any], method: str, path: str, body: Any = None) -
 
 
 def run_scenarios(testbed_path: Path, selection: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", "--testbed",
+    cmd = [sys.executable, "-c", PYTEST_WITH_LAB_BACKEND, "features", "-q", "-p", "no:cacheprovider", "--testbed",
            str(testbed_path), "-k", selection, "--tb=short", "-rf"]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
 
