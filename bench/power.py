@@ -145,7 +145,10 @@ def run_once(testbed: Path, titles: list[str], junit: Path) -> dict[str, str]:
     names = sorted({"test_" + make_python_name(t) for t in titles})
     expr = " or ".join(names)
     cmd = [sys.executable, "-c", PYTEST_WITH_LAB_BACKEND, "features", "-q", "-p", "no:cacheprovider", "--testbed",
-           str(testbed), "-k", expr, "--junitxml", str(junit), "-o", "junit_family=xunit2"]
+           str(testbed), "-k", expr, "--junitxml", str(junit), "-o", "junit_family=xunit2",
+           # each run its own report directories: runs in parallel (--jobs) must not clean each other's
+           "--alluredir", str(junit.with_suffix(".allure")),
+           "-o", f"ctrlab_reports_dir={junit.with_suffix('.reports')}"]
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
