@@ -7,7 +7,7 @@ Feature: Clusters, machine mode and batch commands
   Background:
     Given the appliance starts with cloud services disabled
 
-  @req:ENA-7 @req:REG-10 @req:REG-7 @cli @manual:needs-a-cluster
+  @req:ENA-7 @req:REG-10 @req:REG-7 @cli
   Scenario Outline: <command> is refused in <mode> mode
     Given the appliance is a member of cluster "ctrlab-cluster"
     When I run "clustermode <mode>" in the CLI
@@ -21,7 +21,7 @@ Feature: Clusters, machine mode and batch commands
       | cloudserviceconfig   | cluster |
       | cloudserviceconfig   | group   |
 
-  @req:ENA-7 @cli @manual:needs-a-cluster
+  @req:ENA-7 @cli
   Scenario: threatresponseconfig works in machine mode
     Given the appliance is a member of cluster "ctrlab-cluster"
     When I run "clustermode machine" in the CLI
@@ -33,7 +33,7 @@ Feature: Clusters, machine mode and batch commands
     Then the CLI output matches "Changes committed: <date>"
     And within the cloud_ready deadline the CLI asks for a registration token
 
-  @req:REG-7 @req:REG-10 @cli @manual:needs-a-cluster
+  @req:REG-7 @req:REG-10 @cli
   Scenario: The logged-in appliance registers in machine mode
     Given the appliance is a member of cluster "ctrlab-cluster"
     And the appliance is waiting for a registration token
@@ -41,7 +41,7 @@ Feature: Clusters, machine mode and batch commands
     And I register the appliance with a new token from the "nam" SSE through the CLI
     Then within the registration deadline the appliance is registered with Threat Response
 
-  @req:REG-7 @cli @manual:needs-a-cluster
+  @req:REG-7 @cli
   Scenario: Registration is refused in cluster mode, and works after switching to machine mode
     Given the appliance is a member of cluster "ctrlab-cluster"
     And the appliance is waiting for a registration token
@@ -52,7 +52,7 @@ Feature: Clusters, machine mode and batch commands
     And I register the appliance with a new token from the "nam" SSE through the CLI
     Then within the registration deadline the appliance is registered with Threat Response
 
-  @req:REG-7 @cli @destructive @manual:needs-a-cluster
+  @req:REG-7 @cli @destructive
   Scenario: An appliance registered standalone must be deregistered before it joins a cluster
     Given the appliance is registered with Threat Response
     When I join the appliance to cluster "ctrlab-cluster" in the CLI
@@ -62,19 +62,26 @@ Feature: Clusters, machine mode and batch commands
     And I join the appliance to cluster "ctrlab-cluster" in the CLI
     Then the CLI prompt is "(Cluster ctrlab-cluster)> "
 
+  @req:REG-7 @cli
+  Scenario: A registered standalone appliance is refused when it tries to join a cluster, and stays registered
+    Given the appliance is registered with Threat Response
+    When I join the appliance to cluster "ctrlab-cluster" in the CLI
+    Then the CLI prompt is "<hostname>> "
+    And the appliance is still registered with Threat Response
+
   @req:ENA-7 @cli
   Scenario: threatresponseconfig supports the batch format
     When I run "threatresponseconfig enable" in the CLI
     And I commit the changes in the CLI with comment "batch"
     Then the CLI output matches "Changes committed: <date>"
-    And the page shows "Threat Response:" as "Enabled"
+    And the CLI shows Threat Response "Enabled"
 
   @req:ENA-7 @cli @destructive
   Scenario: threatresponseconfig disables in the batch format
     Given the appliance is waiting for a registration token
     When I run "threatresponseconfig disable" in the CLI
     And I commit the changes in the CLI with comment "batch"
-    Then the page shows "Threat Response:" as "Disabled"
+    Then the CLI shows Threat Response "Disabled"
 
   @req:REG-10 @cli
   Scenario: cloudserviceconfig registers in the batch format
@@ -84,7 +91,7 @@ Feature: Clusters, machine mode and batch commands
     Then the CLI output contains "The appliance registration is in progress."
     And within the registration deadline the appliance is registered with Threat Response
 
-  @req:REG-10 @cli @region:eu
+  @req:REG-10 @cli @gui @region:eu
   Scenario: cloudserviceconfig selects the server in the batch format
     Given the appliance is waiting for a registration token
     When I run "cloudserviceconfig settrs EUROPE" in the CLI

@@ -67,7 +67,7 @@ Feature: Enabling the Threat Response integration on the appliance
       | AMERICAS (api-sse.cisco.com)      |
       | EUROPE (api.eu.sse.itd.cisco.com) |
 
-  @req:ENA-3 @gui @manual:needs-a-SecureX-era-appliance
+  @req:ENA-3 @gui
   Scenario: A SecureX-era appliance adds the APJC server
     Given the appliance runs AsyncOS "14.0.0-692"
     When I open "Network > Cloud Service Settings" in the GUI
@@ -87,7 +87,7 @@ Feature: Enabling the Threat Response integration on the appliance
     And the GUI reports uncommitted changes
     And after the cloud_ready deadline the appliance still does not ask for a registration token
 
-  @req:ENA-5 @req:TS-3 @cli
+  @req:ENA-5 @req:TS-3 @cli @gui
   Scenario: An uncommitted threatresponseconfig change is not applied
     When I run "threatresponseconfig" in the CLI and answer:
       | question                                  | answer |
@@ -138,7 +138,19 @@ Feature: Enabling the Threat Response integration on the appliance
     Then the CLI output contains "The Cisco Threat Response feature is currently disabled on your appliance."
     When I commit the changes in the CLI with comment "Disabling CTR"
     Then the CLI output matches "Changes committed: <date>"
-    And the page shows "Threat Response:" as "Disabled"
+    And the CLI shows Threat Response "Disabled"
+
+  @req:ENA-6 @cli
+  Scenario: threatresponseconfig DISABLE says the feature is disabled; cleared before commit, it stays enabled
+    Given the appliance is waiting for a registration token
+    When I run "threatresponseconfig" in the CLI and answer:
+      | question                                  | answer  |
+      | Choose the operation you want to perform: | DISABLE |
+    Then the CLI output contains "The Cisco Threat Response feature is currently disabled on your appliance."
+    When I run "clear" in the CLI and answer:
+      | question | answer |
+      |          | Y      |
+    Then the CLI shows Threat Response "Enabled"
 
   @req:ENA-6 @cli
   Scenario: threatresponseconfig refuses an operation it does not offer
@@ -146,15 +158,15 @@ Feature: Enabling the Threat Response integration on the appliance
       | question                                  | answer  |
       | Choose the operation you want to perform: | disable |
     Then the CLI output does not contain "The Cisco Threat Response feature is currently disabled on your appliance."
-    And the page shows "Threat Response:" as "Disabled"
-    And the GUI reports no uncommitted changes
+    And the CLI shows Threat Response "Disabled"
+    And the CLI has no uncommitted changes
 
   @req:ENA-6 @cli
   Scenario: commit without pending changes has nothing to commit
     When I commit the changes in the CLI with comment "nothing"
     Then the CLI output contains "There is no data to commit."
 
-  @req:ENA-6 @cli @destructive
+  @req:ENA-6 @cli @gui @destructive
   Scenario: Disabling a registered appliance in the CLI leaves it unregistered
     Given the appliance is registered with Threat Response
     When I run "threatresponseconfig" in the CLI and answer:
@@ -164,7 +176,7 @@ Feature: Enabling the Threat Response integration on the appliance
     Then the page shows "Threat Response:" as "Disabled"
     And the page shows the status "Enable the Cloud Services on your appliance to use the Cisco Threat Response portal."
 
-  @req:ENA-8 @gui @device:gateway @manual:needs-a-content-security-gateway
+  @req:ENA-8 @gui @device:gateway
   Scenario Outline: A content security gateway (<variant>) enables cloud services and shows a Register button
     Given the gateway uses the "<variant>" cloud service variant
     When I open "Network > Cloud Service Settings" in the GUI

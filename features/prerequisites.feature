@@ -25,6 +25,11 @@ Feature: Prerequisites of the Threat Response integration
     When I sign in to Threat Response with the testbed's API client and the password "not-the-password"
     Then the sign-in is refused
 
+  @req:PRE-2 @req:TS-1
+  Scenario: A fresh SSE tenant starts with Cisco Threat Response disabled on its Cloud Services tab
+    Given a fresh SSE tenant
+    Then SSE Cloud Services shows "Cisco Threat Response" as disabled
+
   @req:PRE-2
   Scenario: Threat Response can be enabled on SSE's Cloud Services tab
     Given Threat Response is disabled in SSE Cloud Services

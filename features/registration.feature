@@ -7,7 +7,7 @@ Feature: Registering the appliance with Threat Response
   Background:
     Given the appliance starts with cloud services disabled
 
-  @req:REG-2 @gui
+  @req:REG-2 @req:REG-5 @gui
   Scenario: Registering in the GUI, as the technote shows it
     Given the appliance is waiting for a registration token
     And a registration token from the "nam" SSE
@@ -17,6 +17,7 @@ Feature: Registering the appliance with Threat Response
     Then the page shows "Success — A request to register your appliance with the Cisco Threat Response portal is initiated. Navigate back to this page after some time to check the appliance status."
     And the page shows the status "The appliance registration is in progress. Navigate back to this page after some time to check the appliance status."
     And within the registration deadline the page shows the status "The <product> is successfully registered with the Cisco Threat Response portal."
+    And Network > Cloud Service Settings offers a "Deregister" button
 
   @req:REG-3 @cli
   Scenario: cloudserviceconfig offers REGISTER and SETTRS while the appliance is not registered
@@ -35,7 +36,7 @@ Feature: Registering the appliance with Threat Response
       | Choose the operation you want to perform:                                         | register |
       | Enter a registration token key to register your appliance with the Cisco Threat   | <token>  |
     Then the CLI output contains "The appliance registration is in progress."
-    And the GUI reports no uncommitted changes
+    And the CLI has no uncommitted changes
     And within the registration deadline the appliance is registered with Threat Response
 
   @req:REG-2 @req:REG-3
@@ -65,48 +66,52 @@ Feature: Registering the appliance with Threat Response
       | interface | server | region |
       | CLI       | EUROPE | eu     |
 
-  @req:REG-8 @req:TS-4
-  Scenario Outline: Registration through the <interface> fails with <problem>
+  @req:REG-8 @req:TS-4 @gui
+  Scenario Outline: Registration through the GUI fails with <problem>
     Given the appliance is waiting for a registration token on server "<server>"
     And <source>
-    When I register the appliance with the token through the <interface>
+    When I register the appliance with the token through the GUI
     Then within the registration deadline the registration fails
     And the status reads "The registration failed because of an invalid or expired token."
     And the appliance is not listed in any SSE as "Registered"
 
-    @gui
-    Examples: GUI
-      | interface | problem                  | server   | source                                                             |
-      | GUI       | a made-up token          | AMERICAS | a made-up registration token "0123456789abcdef0123456789abcdef"    |
-      | GUI       | a malformed token        | AMERICAS | a made-up registration token "not-a-token"                         |
-      | GUI       | a token from EU SSE      | AMERICAS | a registration token from the "eu" SSE                             |
-      | GUI       | a token from NAM SSE     | EUROPE   | a registration token from the "nam" SSE                            |
+    Examples:
+      | problem                  | server   | source                                                             |
+      | a made-up token          | AMERICAS | a made-up registration token "0123456789abcdef0123456789abcdef"    |
+      | a malformed token        | AMERICAS | a made-up registration token "not-a-token"                         |
+      | a token from EU SSE      | AMERICAS | a registration token from the "eu" SSE                             |
+      | a token from NAM SSE     | EUROPE   | a registration token from the "nam" SSE                            |
 
-    @cli
-    Examples: CLI
-      | interface | problem                  | server   | source                                                             |
-      | CLI       | a made-up token          | AMERICAS | a made-up registration token "0123456789abcdef0123456789abcdef"    |
-      | CLI       | a malformed token        | AMERICAS | a made-up registration token "not-a-token"                         |
-      | CLI       | a token from EU SSE      | AMERICAS | a registration token from the "eu" SSE                             |
-      | CLI       | a token from NAM SSE     | EUROPE   | a registration token from the "nam" SSE                            |
+  @req:REG-8 @req:TS-4 @cli
+  Scenario Outline: Registration through the CLI fails with <problem>: the CLI asks for a token again
+    Given the appliance is waiting for a registration token on server "<server>"
+    And <source>
+    When I register the appliance with the token through the CLI
+    Then within the registration deadline the registration fails
+    And the appliance is not listed in any SSE as "Registered"
 
-  @req:REG-8 @req:TS-4 @manual:needs-a-token-past-its-expiry
-  Scenario Outline: Registration through the <interface> fails with an expired token
+    Examples:
+      | problem                  | server   | source                                                             |
+      | a made-up token          | AMERICAS | a made-up registration token "0123456789abcdef0123456789abcdef"    |
+      | a malformed token        | AMERICAS | a made-up registration token "not-a-token"                         |
+      | a token from EU SSE      | AMERICAS | a registration token from the "eu" SSE                             |
+      | a token from NAM SSE     | EUROPE   | a registration token from the "nam" SSE                            |
+
+  @req:REG-8 @req:TS-4 @gui
+  Scenario: Registration through the GUI fails with an expired token
     Given the appliance is waiting for a registration token
     And an expired registration token from the "nam" SSE
-    When I register the appliance with the token through the <interface>
+    When I register the appliance with the token through the GUI
     Then within the registration deadline the registration fails
     And the status reads "The registration failed because of an invalid or expired token."
 
-    @gui
-    Examples:
-      | interface |
-      | GUI       |
-
-    @cli
-    Examples:
-      | interface |
-      | CLI       |
+  @req:REG-8 @req:TS-4 @cli
+  Scenario: Registration through the CLI fails with an expired token
+    Given the appliance is waiting for a registration token
+    And an expired registration token from the "nam" SSE
+    When I register the appliance with the token through the CLI
+    Then within the registration deadline the registration fails
+    And the appliance is not listed in any SSE as "Registered"
 
   @req:REG-2 @gui
   Scenario: An empty token does not start a registration

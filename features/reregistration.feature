@@ -11,7 +11,7 @@ Feature: Reregistering the appliance with the Cisco Cloud Services portal
     And the appliance runs AsyncOS "14.0.0-692"
     And the appliance is registered with Threat Response
 
-  @req:REG-9 @gui @manual:needs-a-SecureX-era-appliance
+  @req:REG-9 @gui
   Scenario: Reregistering without a token asks for confirmation and uses the smart account
     When I open "Network > Cloud Service Settings" in the GUI
     And I click "Reregister"
@@ -21,7 +21,7 @@ Feature: Reregistering the appliance with the Cisco Cloud Services portal
     Then within the registration deadline the appliance is registered with Threat Response
     And the "nam" SSE lists the appliance as "Registered"
 
-  @req:REG-9 @gui @manual:needs-a-SecureX-era-appliance
+  @req:REG-9 @gui
   Scenario: Reregistering with a token for another smart account asks no confirmation
     Given a registration token from the "nam" SSE
     When I open "Network > Cloud Service Settings" in the GUI
@@ -31,7 +31,7 @@ Feature: Reregistering the appliance with the Cisco Cloud Services portal
     Then the page does not show "Confirm reregistration"
     And within the registration deadline the appliance is registered with Threat Response
 
-  @req:REG-9 @req:REG-6 @gui @region:eu @destructive @manual:needs-a-SecureX-era-appliance
+  @req:REG-9 @req:REG-6 @gui @region:eu @destructive
   Scenario: Reregistering can correct a wrongly chosen Cisco Secure server
     When I open "Network > Cloud Service Settings" in the GUI
     And I click "Reregister"
@@ -42,7 +42,7 @@ Feature: Reregistering the appliance with the Cisco Cloud Services portal
     And the "eu" SSE lists the appliance as "Registered"
     And the page shows "Threat Response Server:" as "EUROPE (api.eu.sse.itd.cisco.com)"
 
-  @req:REG-9 @gui @manual:needs-a-SecureX-era-appliance
+  @req:REG-9 @gui
   Scenario: Cancelling the confirmation keeps the registration as it was
     When I open "Network > Cloud Service Settings" in the GUI
     And I click "Reregister"
@@ -50,7 +50,7 @@ Feature: Reregistering the appliance with the Cisco Cloud Services portal
     And I click "Cancel"
     Then the appliance is still registered with Threat Response
 
-  @req:REG-9 @cli @manual:needs-a-SecureX-era-appliance
+  @req:REG-9 @cli
   Scenario: cloudserviceconfig offers REREGISTER on a registered SecureX-era appliance
     When I run "cloudserviceconfig" in the CLI
     Then the CLI offers the operation "REREGISTER"

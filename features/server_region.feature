@@ -7,7 +7,7 @@ Feature: Choosing and switching the Threat Response server (region)
   Background:
     Given the appliance starts with cloud services disabled
 
-  @req:REG-4 @cli @region:eu
+  @req:REG-4 @cli @gui @region:eu
   Scenario: SETTRS selects Europe, as the user guide transcript shows it
     Given the appliance is waiting for a registration token
     When I choose "EUROPE" with SETTRS in the CLI
@@ -21,7 +21,7 @@ Feature: Choosing and switching the Threat Response server (region)
     Then the CLI output matches "Changes committed: <date>"
     And the page shows "Threat Response Server:" as "EUROPE (api.eu.sse.itd.cisco.com)"
 
-  @req:REG-4 @cli
+  @req:REG-4 @cli @gui
   Scenario Outline: SETTRS selects <server> and prints its FQDN
     Given the appliance is waiting for a registration token on server "<start>"
     When I choose "<server>" with SETTRS in the CLI
@@ -40,7 +40,7 @@ Feature: Choosing and switching the Threat Response server (region)
       | start    | server   | fqdn                     | label                             |
       | EUROPE   | AMERICAS | api-sse.cisco.com        | AMERICAS (api-sse.cisco.com)      |
 
-  @req:REG-4 @req:ENA-3 @cli @region:apjc @manual:needs-a-SecureX-era-appliance
+  @req:REG-4 @req:ENA-3 @cli @region:apjc
   Scenario: SETTRS on a SecureX-era appliance also offers APJC
     Given the appliance runs AsyncOS "14.0.0-692"
     And the appliance is waiting for a registration token
@@ -48,7 +48,7 @@ Feature: Choosing and switching the Threat Response server (region)
     Then the CLI output contains "APJC (api.apj.sse.itd.cisco.com)"
     And the CLI output contains "Selected threat response server is api.apj.sse.itd.cisco.com."
 
-  @req:REG-4 @cli
+  @req:REG-4 @cli @gui
   Scenario: A server chosen with SETTRS is not applied before commit
     Given the appliance is waiting for a registration token
     When I choose "EUROPE" with SETTRS in the CLI
@@ -63,7 +63,7 @@ Feature: Choosing and switching the Threat Response server (region)
       | Choose the operation you want to perform:                                    | SETTRS |
       | Enter threat response server to connect to the Cisco Threat Response portal. | 9      |
     Then the CLI output does not contain "Selected threat response server is"
-    And the GUI reports no uncommitted changes
+    And the CLI has no uncommitted changes
 
   @req:REG-6 @destructive
   Scenario Outline: Switching a registered appliance from <from> to <to> through the <interface> needs deregistration first

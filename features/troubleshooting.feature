@@ -85,12 +85,11 @@ Feature: Troubleshooting cases of the technote
       | a token from the EU cloud    | AMERICAS | nam    | a registration token from the "eu" SSE                           |
       | a token from the NAM cloud   | EUROPE   | eu     | a registration token from the "nam" SSE                          |
 
-    @manual:needs-a-token-past-its-expiry
     Examples: expired
       | cause                        | server   | region | bad_token                                                        |
       | an expired token             | AMERICAS | nam    | an expired registration token from the "nam" SSE                 |
 
-  @req:TS-5 @req:PRE-5 @cli @manual:needs-an-appliance-on-that-release
+  @req:TS-5 @req:PRE-5 @cli
   Scenario: TS-5 An ESA below AsyncOS 13.0 cannot integrate directly until it is upgraded
     Given the appliance runs AsyncOS "12.5.0-066"
     When I read the appliance's version in the CLI
@@ -102,10 +101,12 @@ Feature: Troubleshooting cases of the technote
     When I register the appliance with a new token from the "nam" SSE through the CLI
     Then within the registration deadline the appliance is registered with Threat Response
 
-  @req:TS-5 @req:VER-7 @device:sma @manual:needs-an-SMA
+  @req:TS-5 @req:VER-7 @device:sma
   Scenario: TS-5 An SMA on AsyncOS 12.5 or later integrates on behalf of its ESAs
     When I read the appliance's version in the CLI
     Then the appliance meets the documented version prerequisite
     Given the appliance is registered with Threat Response
     When I list the devices in the "nam" SSE
     Then the list includes the appliance with status "Registered"
+    When I add an "SMA Email" module for the appliance
+    Then the module is saved

@@ -107,7 +107,7 @@ Feature: Verifying the integration in SSE, Threat Response and Message Tracking
     And I click "Search"
     Then the search shows no messages
 
-  @req:VER-7 @device:sma @manual:needs-an-SMA
+  @req:VER-7 @device:sma
   Scenario: With the SMA integrated, its messages are investigated without integrating the ESAs
     Given the appliance is registered with Threat Response
     And an "SMA Email" module for the appliance
@@ -119,7 +119,13 @@ Feature: Verifying the integration in SSE, Threat Response and Message Tracking
     And I investigate 'email_subject:"centralised report"' in Threat Response
     Then within the mail_tracked deadline the investigation shows a sighting from the module
 
-  @req:VER-8 @device:sma @manual:needs-an-SMA
+  @req:VER-8 @device:sma
+  Scenario: An "SMA Web" module cannot be configured before the SMA is a module
+    Given the appliance is registered with Threat Response
+    When I add an "SMA Web" module for the appliance
+    Then Threat Response refuses the module
+
+  @req:VER-8 @device:sma
   Scenario: Once the SMA is a module, an "SMA Web" module (beta) can be configured
     Given the appliance is registered with Threat Response
     And an "SMA Email" module for the appliance

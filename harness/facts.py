@@ -115,3 +115,26 @@ REGISTRATION_FAILED = "registration failed"
 
 # The testbed's deadlines (docs/testbed.md), in the order a procedure meets them.
 DEADLINES: tuple[str, ...] = ("cloud_ready", "registration", "deregistration", "mail_tracked")
+
+
+# ---- strings the harness asserts that the documents do not give (issue 17 item 5) ----------------------
+# Each is asserted only where a scenario says so in its report (Allure label ``inferred``); the source says
+# where the wording comes from instead of the seeds.
+NOTHING_TO_COMMIT = "There is no data to commit."
+INFERRED_STRINGS: dict[str, str] = {
+    NOTHING_TO_COMMIT: "reference/asyncos.md 1.3 (AsyncOS CLI reference), not the seeds",
+    "Smart Software Licensing": "PRE-6 names the feature; the refusal's wording is not in the seeds",
+    "Deregister the appliance": "REG-7 states the rule; the refusal's wording is not in the seeds",
+    "The registration failed because of an invalid or expired token.": "TS-4 states the cause; the status "
+    "line's wording is not in the seeds",
+    "APJC (api.apj.sse.itd.cisco.com)": "seed 000 names APJC and its FQDN; the choice's label follows the "
+    "AMERICAS/EUROPE labels of seeds 002-004",
+    "Selected threat response server is api.apj.sse.itd.cisco.com.": "seed 003's SETTRS sentence with the APJC "
+    "FQDN of seed 000",
+}
+
+
+def inferred_in(text: str) -> list[str]:
+    """The inferred strings ``text`` asserts (whitespace-insensitive)."""
+    flat = " ".join(text.split())
+    return [s for s in INFERRED_STRINGS if s in flat]

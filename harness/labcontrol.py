@@ -75,6 +75,7 @@ class LabControl(Protocol):
 
     # ---- the cloud ---------------------------------------------------------------------------------------
     def expire_tokens(self, region: str) -> Undo: ...
+    def fresh_sse_tenant(self, region: str) -> None: ...
     def api_client(self, region: str, scopes: Sequence[str], name: str) -> tuple[str, str, Undo]: ...
 
     # ---- lab time ----------------------------------------------------------------------------------------
@@ -161,6 +162,10 @@ class SimLabControl:
         self.plane.post(f"/_sim/sse/{region}/tokens/expire", {})
         return _nothing
 
+    def fresh_sse_tenant(self, region: str) -> None:
+        # The simulated SSE starts every region afresh (empty tenant, Threat Response off): lab-wide.
+        self.plane.post("/_sim/sse/reset", {})
+
     def api_client(self, region: str, scopes: Sequence[str], name: str) -> tuple[str, str, Undo]:
         made = self.plane.post(f"/_sim/ctr/{region}/clients", {"scopes": list(scopes), "name": name})
         client_id, secret = str(made["client_id"]), str(made["client_secret"])
@@ -191,6 +196,8 @@ class GearLabControl:
 
     def __init__(self, deviations: Mapping[str, Any] | None = None) -> None:
         self.actions: Mapping[str, Any] = (deviations or {}).get("lab_actions") or {}
+        # API clients a person made once in the portal, each with its region and scopes (RIB-1..RIB-6).
+        self.clients: list[Mapping[str, Any]] = list((deviations or {}).get("api_clients") or [])
 
     def _run(self, action: str, what: str, **values: str) -> Undo:
         spec = self.actions.get(action)
@@ -258,12 +265,19 @@ class GearLabControl:
         raise AssertionError  # unreachable
 
     def expire_tokens(self, region: str) -> Undo:
-        manual("a registration token past its expiry (generate one with 1 hour and wait)")
-        raise AssertionError  # unreachable
+        return self._run("expire_tokens", "a registration token past its expiry (generate one with 1 hour and wait)",
+                         region=region)
+
+    def fresh_sse_tenant(self, region: str) -> None:
+        manual(f"a new SSE tenant (account) in the {region} region, its Cloud Services untouched")
 
     def api_client(self, region: str, scopes: Sequence[str], name: str) -> tuple[str, str, Undo]:
-        manual("an API client created in the Threat Response portal (API Clients page) with the scopes "
-               + ", ".join(scopes))
+        """A client of ``deviations.api_clients`` with exactly these scopes in ``region``; else manual."""
+        for client in self.clients:
+            if str(client.get("region", region)) == region and sorted(client.get("scopes") or []) == sorted(scopes):
+                return str(client["client_id"]), str(client["client_secret"]), _nothing
+        manual(f"an API client created in the {region} Threat Response portal (API Clients page) with the scopes "
+               + ", ".join(scopes) + ", listed in the testbed's deviations.api_clients")
         raise AssertionError  # unreachable
 
     def run_to_next_event(self, owner: str) -> ClockStep:

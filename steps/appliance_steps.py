@@ -7,6 +7,7 @@ from pytest_bdd import given, step, then
 
 from harness.facts import REGION_OF_SERVER, SERVER_LABEL
 
+from .expect import contains
 from .placeholders import search
 from .text import DEADLINE, INTERFACE, REGION, lab_wide, sentence
 from .world import World
@@ -84,6 +85,14 @@ def reregister_cli(world: World) -> None:
 @then(sentence(r"the appliance shows Threat Response {enabled} with server {label}"))
 def shows_enabled_with(world: World, enabled: str, label: str) -> None:
     state = world.cloud_state()
+    if world.interface == "CLI":
+        # The CLI names the server only when SETTRS sets it: "Selected threat response server is <fqdn>." (REG-4)
+        fqdn = label.partition("(")[2].rstrip(")")
+        said = f"Selected threat response server is {fqdn}."
+        shown = contains(world.seen.cli.settrs, said)
+        world.check(state.enabled == enabled and shown, f"threatresponseconfig: {enabled}; SETTRS: {said}",
+                    f"{state.describe()}; SETTRS said: {world.seen.cli.settrs or '(nothing)'}", "the CLI")
+        return
     expected = f"Threat Response: {enabled}; Threat Response Server: {label}"
     world.check(state.enabled == enabled and state.server == label, expected, state.describe(),
                 "Network > Cloud Service Settings")

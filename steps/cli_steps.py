@@ -8,6 +8,8 @@ import re
 from pytest_bdd import step, then
 
 from harness.appliance import Secret
+from harness.appliance.cloud_cli import read_cloud_cli
+from harness.facts import NOTHING_TO_COMMIT
 
 from .expect import contains
 from .placeholders import full_match, search
@@ -155,3 +157,18 @@ def prompt_is(world: World, prompt: str) -> None:
     world.cli.run("")  # a bare Enter: the appliance shows its current prompt
     expected = world.text(prompt)
     world.check(world.cli.prompt == expected, expected, world.cli.prompt, "CLI prompt")
+
+
+# ---- the state, read through the CLI's own dialogs (interfaces are their own oracles) ----------------
+@then(sentence(r"the CLI shows Threat Response {state}"))
+def cli_shows_state(world: World, state: str) -> None:
+    """ENA-6: threatresponseconfig offers ENABLE while disabled, DISABLE while enabled."""
+    view = read_cloud_cli(world.cli)
+    world.check(view.enabled == state, f"Threat Response {state}: threatresponseconfig offers "
+                f"{'DISABLE' if state == 'Enabled' else 'ENABLE'} only", view.describe(), "threatresponseconfig menu")
+
+
+@then("the CLI has no uncommitted changes")
+def cli_nothing_pending(world: World) -> None:
+    run = world.run_cli("commit", ["ctrlab: nothing pending?"])
+    world.check(contains(run.output, NOTHING_TO_COMMIT), NOTHING_TO_COMMIT, run.output, "commit")

@@ -24,6 +24,8 @@ class CliRun:
 class CliSeen:
     run: CliRun | None = None
     version_text: str = ""  # the last ``version`` output (PRE-5)
+    settrs: str = ""  # what the last SETTRS said (the CLI shows the chosen server only there)
+    registering: bool = False  # a token was submitted: a CLI that asks for one again means it failed
 
 
 @dataclass
@@ -51,6 +53,7 @@ class CtrSeen:
     investigate_region: str | None = None
     action_result: dict[str, Any] | None = None  # the last response action (REM)
     action_error: DriverError | None = None
+    quick_start: str = ""  # the module type's Quick Start text (PRE-5)
     ribbon: dict[str, Any] = field(default_factory=dict)  # the ribbon's API client and sign-in (RIB)
 
 

@@ -96,6 +96,21 @@ def expect(condition: object, expected: object, observed: object, request: pytes
     raise ConformanceError(failure_message(expected, observed, ids, what), ids)
 
 
+def note_inferred(request: pytest.FixtureRequest, strings: list[str]) -> None:
+    """Say in the scenario's report that it asserts strings the documents do not give (issue 17 item 5):
+    an Allure label ``inferred`` per string, and the same as a JUnit/pytest user property."""
+    node: Any = getattr(request, "node", None)
+    for text in strings:
+        if node is not None and ("inferred", text) not in node.user_properties:
+            node.user_properties.append(("inferred", text))
+            try:
+                import allure
+
+                allure.dynamic.label("inferred", text)
+            except Exception:  # no Allure in this run: the user property still says it
+                pass
+
+
 # ---- text comparison helpers ------------------------------------------------------------------------
 def squash(text: str) -> str:
     """Whitespace-insensitive form: CLI releases wrap long lines at different columns."""

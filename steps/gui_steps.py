@@ -220,3 +220,12 @@ def search_shows_none(world: World) -> None:
     assert page is not None
     rows = tracking_rows(page)
     world.check(not rows, "no message matches", [r.fields for r in rows], "Message Tracking")
+
+
+@then(sentence(r"Network > Cloud Service Settings offers a {button} button"))
+def cloud_page_button(world: World, button: str) -> None:
+    world.cloud_state_gui()  # a fresh look at the page
+    page = world.gui.page
+    found = page is not None and page.button(button) is not None
+    world.check(found, f'a "{button}" button on Cloud Services Settings', page.text[:600] if page else "(no page)",
+                "Network > Cloud Service Settings")

@@ -8,12 +8,16 @@ Account Settings) and is done through the GUI everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import re
 
-from pytest_bdd import given, step, then
+from pytest_bdd import given, step, then, when
 
+from harness.appliance.cloud_cli import read_cloud_cli
 from harness.facts import MINIMUM_TEXT, meets_minimum
+from harness.labtime import TimedOut
 
+from .expect import contains, note_inferred
 from .text import sentence
 from .world import World
 
@@ -91,3 +95,53 @@ def version_verdict(world: World, verdict: str) -> None:
                 f"Version: {version}", "version check")
 
 
+
+
+# ---- what the appliance does at its release (PRE-5, TS-5): observed, not computed -------------------------
+@then("the appliance can be integrated directly with Threat Response")
+def can_integrate(world: World) -> None:
+    world.registered()
+    choices = world.device_choices()
+    world.check(world.my_choice(choices) is not None, f"{world.device.hostname} offered as a Registered Device",
+                [c.get("label") for c in choices], "PRE-5: a release at or above the minimum integrates")
+
+
+@then("the appliance cannot be integrated directly with Threat Response")
+def cannot_integrate(world: World) -> None:
+    """Below the minimum the documents give no symptom, only the rule (seeds 002/004: "make sure it is AsyncOS
+    13.0 or later"); what is checked is the rule's consequence, an inference said in the report: the appliance
+    does not end up registered and offered to the module through the documented CLI procedure."""
+    note_inferred(world.request, ["below the minimum release the integration does not complete"])
+    world.ensure_threat_response_in_sse()
+    run = world.run_cli("threatresponseconfig", ["ENABLE"])
+    if run.error is None:
+        world.run_cli("commit", ["ctrlab: PRE-5 below the minimum"])
+    try:
+        state = world.poll("cloud_ready", lambda: read_cloud_cli(world.cli), lambda s: s.token_field,
+                           "a registration token asked")
+        asked = state.token_field
+    except (TimedOut, AssertionError):
+        asked = False
+    offered = False
+    observed = run.output
+    if asked:
+        world.register(world.new_token(world.lab.region), "CLI")
+        with contextlib.suppress(TimedOut, AssertionError):
+            world.poll("registration", lambda: read_cloud_cli(world.cli, True), lambda s: s.registered or s.failed,
+                       "the registration to end")
+        choices = world.device_choices()
+        offered = world.my_choice(choices) is not None
+        observed = f"registered and offered as a Registered Device: {[c.get('label') for c in choices]}"
+    world.check(not offered, f"{MINIMUM_TEXT[world.device.kind]}: below it, no direct integration", observed,
+                "PRE-5 below the minimum")
+
+
+@when(sentence(r"I open the quick start of a new {title} module"))
+def open_quick_start(world: World, title: str) -> None:
+    module_type = world.email_module_type(title)
+    world.seen.ctr.quick_start = " ".join(str(module_type.get(k) or "") for k in ("tips", "description"))
+
+
+@then(sentence(r"the quick start says {text}"))
+def quick_start_says(world: World, text: str) -> None:
+    world.check(contains(world.seen.ctr.quick_start, text), text, world.seen.ctr.quick_start, "module Quick Start")

@@ -148,16 +148,25 @@ def client_cannot(world: World, use: str) -> None:
 
 
 # ---- pivot menu and casebook (RIB-4, RIB-5) -------------------------------------------------------------
-RIB5_TYPES = ("ip", "domain", "url", "sha256")
+def _found(world: World, value: str) -> list[dict[str, str]]:
+    """What Threat Response recognises in a text (iroh-inspect): the pivot menu sits beside these."""
+    return _client(world).inspect(value)
 
 
 @step(sentence(r"I pivot {kind} {value} to a new case"))
 def pivot_new(world: World, kind: str, value: str) -> None:
-    world.check(kind in RIB5_TYPES, f"an observable the pivot menu supports: {RIB5_TYPES}", kind)
     client = _client(world)
     book = client.create_casebook("New Case", "", [{"type": kind, "value": value}])
     world.seen.ctr.ribbon["case"] = str(book["id"])
     world.on_teardown("delete the case", lambda: client.delete_casebook(str(book["id"])))
+
+
+@then(sentence(r"Threat Response recognises {value} as a {kind} observable"))
+def recognised_as(world: World, value: str, kind: str) -> None:
+    """RIB-5: the cloud's own reading of the observable (iroh-inspect), compared with the documented type."""
+    found = _found(world, value)
+    world.check({"type": kind, "value": value} in found, f'"{value}" is a {kind} observable (RIB-5: IP address, '
+                f"domain, URL, SHA-256 file hash)", found, "Threat Response inspect")
 
 
 @step(sentence(r"I pivot {kind} {value} to the current case"))
@@ -212,14 +221,21 @@ def case_described(world: World, title: str, description: str, note: str) -> Non
 
 @step("I investigate the case")
 def investigate_case(world: World) -> None:
+    """"Investigate this Case": the case's observables, as the casebook returns them, investigated."""
     client = _client(world)
     observables = _case(world).get("observables") or []
-    world.seen.ctr.investigation = {"observables": observables, **client.observe(observables)}
+    query = "\n".join(f'{o.get("type")}:"{o.get("value")}"' for o in observables)
+    found = client.inspect(query) if query else []
+    world.seen.ctr.investigation = {"query": query, "observables": found, **client.observe(found)}
 
 
 @then("the investigation covers the observables:")
 def investigation_covers(world: World, datatable: list[list[str]]) -> None:
-    covered = (world.seen.ctr.investigation or {}).get("observables") or []
+    """Compared with what the cloud returned: the casebook's observables, read back, and what Investigate
+    recognised in them, never with what the scenario itself put in."""
+    case = [{"type": o.get("type"), "value": o.get("value")} for o in _case(world).get("observables") or []]
+    investigated = (world.seen.ctr.investigation or {}).get("observables") or []
     for row in table_rows(datatable):
         wanted = {"type": row[0].strip(), "value": row[1].strip()}
-        world.check(wanted in covered, wanted, covered, "Investigate this Case")
+        world.check(wanted in case and wanted in investigated, f"{wanted} in the case and in its investigation",
+                    {"case": case, "investigated": investigated}, "Investigate this Case")

@@ -50,22 +50,20 @@ def enable_service(world: World, service: str) -> None:
     world.lab.tr_enabled[world.lab.region] = True
 
 
-@then(sentence(r"SSE Cloud Services shows {service} as enabled"))
-def service_enabled(world: World, service: str) -> None:
+@then(sentence(r"SSE Cloud Services shows {service} as <state:enabled|disabled>"))
+def service_state(world: World, service: str, state: str) -> None:
     services = world.sse().cloud_services()
     entry = next((s for s in services if s.get("name") == service), None)
-    world.check(entry is not None and entry.get("enabled") is True, f'"{service}" enabled', services,
-                "SSE Cloud Services")
+    world.check(entry is not None and entry.get("enabled") is (state == "enabled"), f'"{service}" listed, {state}',
+                services, "SSE Cloud Services")
 
 
 # ---- tokens (REG-1) ---------------------------------------------------------------------------------
 def _generate(world: World, count: int, expiry: str | None, region: str | None = None) -> None:
     world.seen.sse.error = None
     try:
-        if expiry is None:
-            batch = world.sse(region).generate_tokens(count)
-        else:
-            batch = world.sse(region).generate_tokens(count, expiry_code(expiry))
+        # No expiry named: the request leaves the field alone, so SSE's own default applies (REG-1).
+        batch = world.sse(region).generate_tokens(count, None if expiry is None else expiry_code(expiry))
     except ApiError as exc:
         world.seen.sse.error = exc
         return
@@ -206,3 +204,17 @@ def entry_shows(world: World, datatable: list[list[str]]) -> None:
             f"{column}: {observed}",
             f"SSE device list, column {column}",
         )
+
+
+# ---- a fresh tenant (PRE-2, TS-1) -------------------------------------------------------------------
+@given(lab_wide("a fresh SSE tenant"))
+def fresh_tenant(world: World) -> None:
+    world.lab.control.fresh_sse_tenant(world.lab.region)
+    world.lab.tr_enabled.clear()
+
+    def restore() -> None:  # every other scenario expects Threat Response enabled (the set-up of PRE-2)
+        for region in world.sse_regions():
+            world.sse(region).set_cloud_service(True)
+            world.lab.tr_enabled[region] = True
+
+    world.on_teardown("enable Threat Response in every region's SSE again", restore)

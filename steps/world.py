@@ -18,20 +18,28 @@ import pytest
 
 from harness.access import LabAccess
 from harness.appliance import AsyncOSCli, AsyncOSGui, Page, Secret
+from harness.appliance.cloud_cli import IN_PROGRESS, TOKEN_PROMPT, CloudCliView, read_cloud_cli
 from harness.appliance.cloud_page import CloudSettingsView, labels_for, read_cloud_page
 from harness.cloud import SseAdmin, ThreatResponseClient
 from harness.errors import ApiError, AuthenticationFailed, CliError
-from harness.facts import EMAIL_MODULE_TITLE, REGION_OF_SERVER, SERVER_LABEL, SERVER_OF_REGION
+from harness.facts import (
+    EMAIL_MODULE_TITLE,
+    NOTHING_TO_COMMIT,
+    REGION_OF_SERVER,
+    SERVER_LABEL,
+    SERVER_OF_REGION,
+    inferred_in,
+)
 from harness.labtime import TimedOut
 from harness.leasing import Appliance
 
 from .contexts import CliRun, Seen
-from .expect import expect
+from .expect import contains, expect, note_inferred
 from .placeholders import resolve
 
-CloudState = CloudSettingsView  # what the steps read off Network > Cloud Service Settings
+# What the steps read off Network > Cloud Service Settings (GUI) or the CLI's own dialogs (@cli scenarios).
+CloudState = CloudSettingsView | CloudCliView
 ROLLBACK_QUESTION = r"save the current configuration for rollback"
-TOKEN_PROMPT = "Enter a registration token key"
 # Module settings of the Add New Module form (VER-3), by their labels.
 DEVICE_SETTING = "Registered Device"
 TIMEFRAME_SETTING = "Request Timeframe (days)"
@@ -92,6 +100,9 @@ class World:
         return resolve(raw, self.values)
 
     def check(self, condition: object, expected: object, observed: object, what: str = "") -> None:
+        inferred = inferred_in(expected) if isinstance(expected, str) else []
+        if inferred:
+            note_inferred(self.request, inferred)
         expect(condition, expected, observed, self.request, what)
 
     def on_teardown(self, what: str, action: Callable[[], Any]) -> None:
@@ -109,8 +120,22 @@ class World:
         return problems
 
     # ---- reading the appliance ----------------------------------------------------------------------
+    @property
+    def interface(self) -> str:
+        """The interface the scenario drives: "CLI" for a @cli scenario (not also @gui), else "GUI".
+        Interfaces are their own oracles: a @cli scenario sets up and reads state through the CLI only."""
+        node = self.request.node
+        return "CLI" if node.get_closest_marker("cli") and not node.get_closest_marker("gui") else "GUI"
+
     def cloud_state(self) -> CloudState:
-        """Network > Cloud Service Settings, read from the GUI (the page the documents show)."""
+        """The cloud service state through the scenario's interface: the CLI's dialogs for a @cli scenario,
+        else Network > Cloud Service Settings in the GUI (the page the documents show)."""
+        if self.interface == "CLI":
+            self.seen.gui.page_fresh = False
+            return read_cloud_cli(self.cli, after_register=self.seen.cli.registering)
+        return self.cloud_state_gui()
+
+    def cloud_state_gui(self) -> CloudSettingsView:
         url = self.lab.cloud_url.get(self.device.name)
         page = self.gui.open(url) if url else self.gui.navigate("Network", "Cloud Service Settings")
         self.lab.cloud_url.setdefault(self.device.name, page.url)
@@ -130,7 +155,7 @@ class World:
         try:
             return self.poll(deadline, self.cloud_state, done, what, settle=settle)  # type: ignore[no-any-return]
         except TimedOut as exc:
-            last = exc.last.describe() if isinstance(exc.last, CloudState) else exc.last
+            last = exc.last.describe() if isinstance(exc.last, CloudSettingsView | CloudCliView) else exc.last
             self.check(False, what, f"after the {deadline} deadline ({self.lab.time.of(deadline):.0f}s): {last}",
                        f"not within the {deadline} deadline")
             raise  # unreachable: check() raised
@@ -153,7 +178,8 @@ class World:
         appliance (a simulator), the same state, its SSE records and modules included, is one call.
         """
         if self.lab.control.reset_appliance(self.device.name):
-            self.gui.page = None  # the page read before the reset is stale
+            if self.interface == "GUI":
+                self.gui.page = None  # the page read before the reset is stale
             return
         state = self.cloud_state()
         if state.in_progress:
@@ -164,7 +190,7 @@ class World:
                             "the deregistration to finish")
         if state.enabled.lower() == "enabled":
             self.cli.exec(["threatresponseconfig disable", 'commit "ctrlab: known state"'], check=True)
-        if self._gui_has_pending():
+        if self.interface == "GUI" and self._gui_has_pending():
             self.gui.abandon_changes()
         self.forget_sse_records()
 
@@ -228,7 +254,14 @@ class World:
             state = self.cloud_state()
         if state.token_field and (server is None or server.upper() in state.server.upper()):
             return
-        if state.enabled.lower() == "enabled" and server:
+        if state.token_field and server and self.interface == "CLI":
+            # The CLI shows no chosen server: choose it (SETTRS) and commit, as the user guide does; when it
+            # was already chosen the commit has nothing to commit, which is as good.
+            self.choose_server_cli(server)
+            out = self.run_cli("commit", ["ctrlab: choose the server"]).output
+            self.check(contains(out, "Changes committed:") or contains(out, NOTHING_TO_COMMIT),
+                       "Changes committed: <date>", out, "set-up: SETTRS and commit")
+        elif state.enabled.lower() == "enabled" and server:
             self.switch_server(server, "CLI")
         elif state.enabled.lower() != "enabled":
             result = self.cli.exec(["threatresponseconfig enable"]
@@ -267,6 +300,7 @@ class World:
             self.seen.gui.page_fresh = True
         else:
             self.run_cli("cloudserviceconfig", ["REGISTER", Secret(token)])
+        self.seen.cli.registering = True
 
     def wait_registered(self) -> CloudState:
         return self.wait_state("registration", lambda s: s.registered or s.failed, "the registration to finish")
@@ -299,7 +333,8 @@ class World:
         except CliError as exc:
             listing = exc.output
         number = server_number(listing, server)
-        return self.run_cli("cloudserviceconfig", ["SETTRS", number or server]).output
+        self.seen.cli.settrs = self.run_cli("cloudserviceconfig", ["SETTRS", number or server]).output
+        return self.seen.cli.settrs
 
     def switch_server(self, server: str, interface: str) -> None:
         """Change the Threat Response server and commit (ENA-2 edit form / REG-4 SETTRS)."""
@@ -323,6 +358,8 @@ class World:
             run = CliRun(command, output)
         except CliError as exc:
             run = CliRun(command, exc.output, exc)
+        if IN_PROGRESS in " ".join(run.output.split()):
+            self.seen.cli.registering = True  # a token was taken, whichever sentence typed it
         self.seen.cli.run = run
         return run
 

@@ -106,16 +106,19 @@ class SseAdmin:
         return self._call("PUT", f"cloud-services/{quote(service, safe='')}", json={"enabled": enabled})
 
     # ---- tokens (REG-1) -------------------------------------------------------------------------
-    def generate_tokens(self, devices: int = 1, expiration: str = DEFAULT_EXPIRATION) -> TokenBatch:
-        batch = TokenBatch.from_json(self._call("POST", "tokens", json={"devices": devices,
-                                                                        "expiration": expiration}))
+    def generate_tokens(self, devices: int = 1, expiration: str | None = None) -> TokenBatch:
+        """``expiration`` None leaves the portal's expiry field as it comes (REG-1: SSE's own default)."""
+        body: dict[str, Any] = {"devices": devices}
+        if expiration is not None:
+            body["expiration"] = expiration
+        batch = TokenBatch.from_json(self._call("POST", "tokens", json=body))
         self.transcript.add_secret(*batch.tokens)
         return batch
 
-    def tokens(self, devices: int = 1, expiration: str = DEFAULT_EXPIRATION) -> list[str]:
+    def tokens(self, devices: int = 1, expiration: str | None = DEFAULT_EXPIRATION) -> list[str]:
         return self.generate_tokens(devices, expiration).tokens
 
-    def token(self, expiration: str = DEFAULT_EXPIRATION) -> str:
+    def token(self, expiration: str | None = DEFAULT_EXPIRATION) -> str:
         return self.tokens(1, expiration)[0]
 
     def tokens_file(self, batch_id: str) -> str:

@@ -387,7 +387,7 @@ def test_misspelt_or_unknown_tags_stop_collection(pytester: pytest.Pytester) -> 
     assert ("features/demo.feature: scenario 'A misspelt safety tag': unknown tag @destrutive: did you mean "
             "@destructive?") in err
     assert "tag @region:us: the region is one of nam, eu, apjc" in err
-    assert "unknown tag @foo:bar: tag schemes are @req:, @region:, @device:, @manual:, @epic:, @story:" in err
+    assert "unknown tag @foo:bar: tag schemes are @req:, @region:, @device:, @manual:, @known:, @epic:, @story:" in err
     assert "tag @manual needs a reason" in err
 
 

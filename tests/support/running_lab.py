@@ -19,14 +19,15 @@ READY_DEADLINE_S = 60.0
 
 
 @contextlib.contextmanager
-def started_lab(directory: Path, command: list[str]) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+def started_lab(directory: Path, command: list[str], cwd: Path | None = None,
+                env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     """Run ``command`` (a lab that writes ``<directory>/testbed.yaml``) in its own process group until
     the testbed is written; yield the process and the testbed path; always stop it (SIGCONT first, so a
     lab a test froze can stop too)."""
     testbed = directory / "testbed.yaml"
     with (directory / "lab.log").open("w") as log:
         proc = subprocess.Popen([*command, "--testbed-out", str(testbed), "--dir", str(directory)],
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=cwd, env=env)
         try:
             deadline = time.monotonic() + READY_DEADLINE_S
             while not testbed.exists():
@@ -52,9 +53,12 @@ def stop_group(proc: subprocess.Popen[Any], grace: float = 20.0) -> None:
 
 
 @contextlib.contextmanager
-def running_lab(directory: Path, *args: str) -> Iterator[dict[str, Any]]:
-    """Yield the testbed (as a dict) of a lab started in a subprocess; always stop it."""
-    with started_lab(directory, [sys.executable, "-m", "virtual_appliances.lab", *args]) as (_, testbed):
+def running_lab(directory: Path, *args: str, cwd: Path | None = None,
+                env: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """Yield the testbed (as a dict) of a lab started in a subprocess; always stop it. ``cwd``/``env`` run it
+    elsewhere (bench/power.py starts a lab from a broken copy of the simulators)."""
+    with started_lab(directory, [sys.executable, "-m", "virtual_appliances.lab", *args], cwd,
+                     env) as (_, testbed):
         data = yaml.safe_load(testbed.read_text())
         control = data["testbed"]["simulator"]["control_url"]
         requests.get(f"{control}/_sim/health", timeout=5).raise_for_status()

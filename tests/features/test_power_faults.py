@@ -1,0 +1,41 @@
+"""bench/power.py's fault list and its mechanics: every fault applies to exactly one place of the simulators,
+every fact of the map has one, a broken copy is the one the lab would import, and the real tree is untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import power  # noqa: E402
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_fault_applies_once_and_every_fact_has_one() -> None:
+    faults = power.load_faults()
+    assert power.check_faults(faults) == []
+    assert power.facts_without_fault(faults) == []
+
+
+def test_a_broken_copy_is_what_the_lab_imports_and_the_real_tree_is_untouched() -> None:
+    fault = next(f for f in power.load_faults() if f.fact == "REG-1.f3")
+    real = ROOT / "virtual_appliances" / fault.file
+    before = _digest(real)
+    with power.broken_copy(fault) as copy:
+        broken = (copy / "virtual_appliances" / fault.file).read_text(encoding="utf-8")
+        assert fault.new in broken and fault.old not in broken
+        power.canary(copy)
+    assert _digest(real) == before
+    assert not copy.exists()
+
+
+def test_the_selection_is_the_requirements_scenarios() -> None:
+    titles, gear = power.selection("REG-1")
+    assert "The default token expiration time is 1 hour" in titles
+    assert gear <= set(titles)

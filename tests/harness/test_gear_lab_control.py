@@ -1,0 +1,35 @@
+"""Real-gear lab control: set-ups a testbed describes become real actions, the rest skip naming the set-up."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from harness.labcontrol import GearLabControl
+
+RIBBON = ["casebook", "enrich:read", "inspect:read"]
+
+
+def test_an_api_client_listed_in_the_testbed_is_used() -> None:
+    control = GearLabControl({"api_clients": [
+        {"region": "eu", "scopes": RIBBON, "client_id": "client-eu", "client_secret": "s-eu"},
+        {"region": "nam", "scopes": list(reversed(RIBBON)), "client_id": "client-nam", "client_secret": "s-nam"},
+    ]})
+    client_id, secret, undo = control.api_client("nam", RIBBON, "ctrlab ribbon")
+    assert (client_id, secret) == ("client-nam", "s-nam")
+    undo()  # a client made by a person stays
+
+
+def test_no_client_with_those_scopes_skips_naming_the_manual_set_up() -> None:
+    control = GearLabControl({"api_clients": [{"region": "nam", "scopes": RIBBON, "client_id": "c",
+                                               "client_secret": "s"}]})
+    with pytest.raises(pytest.skip.Exception, match=r"deviations\.api_clients"):
+        control.api_client("nam", ["casebook"], "ctrlab ribbon")
+
+
+def test_expired_tokens_through_a_lab_action() -> None:
+    control = GearLabControl({"lab_actions": {"expire_tokens": {"apply": f"{sys.executable} -c pass"}}})
+    control.expire_tokens("nam")()
+    with pytest.raises(pytest.skip.Exception, match="past its expiry"):
+        GearLabControl({}).expire_tokens("nam")
