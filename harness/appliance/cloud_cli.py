@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ..errors import CliError
 from ..facts import REGISTERED
-from .cli import AsyncOSCli
+from .asyncos_cli import AsyncOSCli
 
 CHOOSE = "Choose the operation you want to perform:"  # seed 003
 TOKEN_PROMPT = "Enter a registration token key"  # seed 003, REG-3
