@@ -42,6 +42,7 @@ from harness.appliance.cloud_page import read_cloud_page  # noqa: E402
 from harness.cloud import SseAdmin  # noqa: E402
 from harness.leasing import Appliance as Device  # noqa: E402
 from harness.testbed import validate_data  # noqa: E402
+from harness.trust import register as register_host_keys  # noqa: E402
 from tests.support.running_lab import running_lab  # noqa: E402
 
 PROMPT = re.compile(r"(?m)^\S+> $")  # the AsyncOS main prompt: "esa1.example.com> "
@@ -94,8 +95,10 @@ def timed(n: int, call: Callable[[], object]) -> list[float]:
 
 
 def devices_of(data: dict[str, Any]) -> list[Device]:
-    """The lab's appliances, from the testbed it wrote."""
-    return [Device(name, spec) for name, spec in validate_data(data).devices.items()]
+    """The lab's appliances, from the testbed it wrote (their SSH host keys registered, as the harness does)."""
+    testbed = validate_data(data)
+    register_host_keys(testbed)
+    return [Device(name, spec) for name, spec in testbed.devices.items()]
 
 
 def rt_harness(dev: Device, n: int) -> list[float]:
@@ -209,6 +212,9 @@ def bench_cli(n: int) -> None:
             mine, best = medians["harness AsyncOSCli"], min(libs)
             add("CLI round trip: harness vs fastest library", f"{mine * 1e3:.2f} ms vs {best * 1e3:.2f} ms",
                 "harness <= fastest library", mine <= best)
+        if "harness AsyncOSCli" in medians and "raw asyncssh" in medians:
+            ratio = medians["harness AsyncOSCli"] / medians["raw asyncssh"]
+            add("CLI round trip: harness / raw asyncssh", f"{ratio:.2f}x", "<= 1.2x", ratio <= 1.2)
 
 
 # ---- 3. the suite --------------------------------------------------------------------------------------
