@@ -84,7 +84,7 @@ class C100vContainer:
             raise BackendError(f"--password-env {o.password_env}: that environment variable is not set")
         self.client = connect()
         DockerBackend.reap_stale(self.client, backend="c100v")
-        root = o.project_root or Path(__file__).resolve().parents[2]
+        root = o.project_root or Path(__file__).resolve().parents[1]
         builder = ImageBuilder(self.client, root, o.reports_dir / "docker-build.log")
         self.say(f"c100v: image {C100V.repo} (built only when its inputs changed) ...")
         tag = builder.ensure(C100V)
