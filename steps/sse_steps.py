@@ -72,26 +72,21 @@ def _generate(world: World, count: int, expiry: str | None, region: str | None =
         world.remember_token(token)
 
 
+def _generated(world: World, count: str, expiry: str | None) -> None:
+    _generate(world, int(count), expiry)
+    world.check(world.seen.sse.error is None, "SSE generates the tokens", world.seen.sse.error,
+                "Add Devices and Generate Tokens")
+
+
 @step(sentence(r"I generate <count:\d+> registration tokens? in SSE expiring in {expiry}"))
 def generate(world: World, count: str, expiry: str) -> None:
-    _generate(world, int(count), expiry)
-    world.check(
-        world.seen.sse.error is None,
-        "SSE generates the tokens",
-        world.seen.sse.error,
-        "Add Devices and Generate Tokens",
-    )
+    _generated(world, count, expiry)
 
 
 @step(sentence(r"I generate <count:\d+> registration tokens? in SSE"))
 def generate_default(world: World, count: str) -> None:
-    _generate(world, int(count), None)
-    world.check(
-        world.seen.sse.error is None,
-        "SSE generates the tokens",
-        world.seen.sse.error,
-        "Add Devices and Generate Tokens",
-    )
+    """With no expiration chosen: SSE's own default applies (REG-1: 1 hour)."""
+    _generated(world, count, None)
 
 
 @step(sentence(r"I try to generate <count:-?\d+> registration tokens? in SSE expiring in {expiry}"))
