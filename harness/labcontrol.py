@@ -18,7 +18,7 @@ import shlex
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import pytest
 
@@ -98,11 +98,7 @@ class SimLabControl:
         """Back to cloud services disabled, nothing pending, not registered anywhere, its records gone from every
         region's SSE and its Threat Response modules deleted; the lab engineer's faults on the appliance stay in
         force (the protocol path, which this speeds up, would not touch them either)."""
-        path = f"/_sim/appliances/{device}"
-        faults = {k: v for k, v in ((self.plane.get(path) or {}).get("faults") or {}).items() if v}
-        self.plane.post(f"{path}/reset")
-        if faults:
-            self.plane.post(f"{path}/faults", faults)
+        self.plane.post(f"/_sim/appliances/{device}/reset", {"keep_faults": True})
         return True
 
     def set_release(self, device: str, version: str, original: str) -> Undo:
@@ -179,7 +175,7 @@ class SimLabControl:
         return ClockStep(fired=str(fired) if fired else None, now=answer.get("now"))
 
 
-def manual(what: str) -> None:
+def manual(what: str) -> NoReturn:
     """Skip the scenario: on this lab a person must make the set-up (the step names it)."""
     pytest.skip(f"needs manual set-up on this testbed: {what}")
 
@@ -203,7 +199,6 @@ class GearLabControl:
         spec = self.actions.get(action)
         if not isinstance(spec, Mapping) or "apply" not in spec:
             manual(what)
-        assert isinstance(spec, Mapping)
         self._command(action, "apply", str(spec["apply"]), values)
         revert = spec.get("revert")
         return (lambda: self._command(action, "revert", str(revert), values)) if revert else _nothing
@@ -226,7 +221,6 @@ class GearLabControl:
         if version == original:
             return _nothing  # the appliance already runs it: nothing to set up
         manual(f"an appliance running AsyncOS {version}")
-        raise AssertionError  # unreachable: manual() skips
 
     def join_cluster(self, device: str, cluster: str) -> Undo:
         return self._run("join_cluster", f"the appliance joined to a cluster named {cluster}", device=device,
@@ -237,11 +231,9 @@ class GearLabControl:
         if smart_licensing is False:
             manual("an appliance without Smart Software Licensing")
         manual("an appliance not registered with Cisco Smart Software Manager")
-        raise AssertionError  # unreachable
 
     def set_gateway_variant(self, device: str, variant: str) -> Undo:
         manual(f"a content security gateway of the {variant} variant")
-        raise AssertionError  # unreachable
 
     def firewall(self, fqdn: str, action: str) -> Undo:
         return self._run(f"firewall_{action}", f"a firewall rule that {action}s HTTPS (443) from the appliance to "
@@ -262,7 +254,6 @@ class GearLabControl:
 
     def proxy_tunnels(self, since: int = 0) -> tuple[int, list[dict[str, Any]]]:
         manual("reading the lab proxy's log of CONNECT tunnels")
-        raise AssertionError  # unreachable
 
     def expire_tokens(self, region: str) -> Undo:
         return self._run("expire_tokens", "a registration token past its expiry (generate one with 1 hour and wait)",
@@ -278,7 +269,6 @@ class GearLabControl:
                 return str(client["client_id"]), str(client["client_secret"]), _nothing
         manual(f"an API client created in the {region} Threat Response portal (API Clients page) with the scopes "
                + ", ".join(scopes) + ", listed in the testbed's deviations.api_clients")
-        raise AssertionError  # unreachable
 
     def run_to_next_event(self, owner: str) -> ClockStep:
         return ClockStep(fired=None)  # real time: the caller polls
