@@ -25,6 +25,7 @@ from harness.trust import HostTrust, fingerprint, host_trust
 from tests.support.fake_asyncos import PASSWORD, FakeState, start_fake
 from tests.support.loop import BackgroundLoop
 from tests.support.running_lab import running_lab
+from tests.support.servers import close_server
 from tests.support.ssh_trust import trusting
 
 from .support import sample_testbed, write_testbed
@@ -54,7 +55,7 @@ def server(bg: BackgroundLoop) -> Iterator[Server]:
     state = FakeState()
     acceptor = bg.run(start_fake(state, key))
     yield Server(acceptor.sockets[0].getsockname()[1], key, state)
-    acceptor.close()
+    bg.run(close_server(acceptor))  # on the server's own loop: asyncio servers are not thread-safe
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ from harness.errors import CliError
 from harness.net import Verdict
 from harness.net.appliance_probe import check_from_appliance
 from tests.support.loop import BackgroundLoop
+from tests.support.servers import close_server
 from tests.support.ssh_trust import from_testbed_dict, trusting
 from virtual_appliances.asyncos import net_commands
 
@@ -118,12 +119,7 @@ def cli(lab: RunningLab, bg: BackgroundLoop) -> Iterator[AsyncOSCli]:
         yield driver
     finally:
         driver.close()
-        bg.run(_close(server))  # on the server's own loop: asyncio servers are not thread-safe
-
-
-async def _close(server: asyncssh.SSHAcceptor) -> None:
-    server.close()
-    await server.wait_closed()
+        bg.run(close_server(server))  # on the server's own loop: asyncio servers are not thread-safe
 
 
 def test_from_the_appliance_a_healthy_lab_is_reachable(lab: RunningLab, cli: AsyncOSCli) -> None:
