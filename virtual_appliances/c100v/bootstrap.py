@@ -28,7 +28,8 @@ PAGER = re.compile(r"-Press Any Key For More-")
 UNKNOWN = re.compile(r"Unknown command|missing feature key", re.IGNORECASE)
 
 BANNER_SETTLE_S = 0.5  # quiet time that tells the end of the login banner from a ">" inside it
-LOGIN_ATTEMPTS = 3  # times the username is typed again when the login prompt comes back instead
+PROMPT_SETTLE_S = 0.5  # quiet time after a login or password prompt: a crossed wake CR's prompt comes first
+LOGIN_ATTEMPTS = 3  # times the login dialogue is tried before it is reported as refused
 
 
 @dataclass(frozen=True)
@@ -86,31 +87,43 @@ class Bootstrapper:
 
     # ---- login -----------------------------------------------------------------------------------
     async def _login(self, deadline: float) -> None:
+        """Type the username and password at the login prompt.
+
+        A wake CR can cross a login prompt on the wire (a slow guest prints it just as the silence timer
+        fires); the guest then prints a second prompt, possibly after the username went out. Each wait
+        therefore settles (a prompt counts only once nothing follows it for a moment), a login prompt
+        after the username means "type it again", and a refused login starts the dialogue over, a bounded
+        number of times, before it is reported as a wrong password."""
         step = "login"
         log.info("waiting for the login prompt (sending CR after %g s of silence)", self.expect.wake_interval)
-        await self.expect.expect([LOGIN], step, self._left(deadline, self.login_timeout, step), wake=True)
+        await self.expect.expect([LOGIN], step, self._left(deadline, self.login_timeout, step), wake=True,
+                                 settle=PROMPT_SETTLE_S)
+        log.info("logging in as %s", self.username)
         for _ in range(LOGIN_ATTEMPTS):
             await self.expect.send(self.username + "\r")
-            got = await self.expect.expect([PASSWORD, LOGIN], step, self._left(deadline, 60, step))
+            got = await self.expect.expect([PASSWORD, LOGIN], step, self._left(deadline, 60, step),
+                                           settle=PROMPT_SETTLE_S)
+            if got.index == 1:
+                continue  # the prompt came back: type the username again
+            await self.expect.send(self._password + "\r")
+            got = await self.expect.expect([LOGIN_REFUSED, LOGIN, SUB_PROMPT, MAIN_PROMPT], step,
+                                           self._left(deadline, 120, step), settle=BANNER_SETTLE_S)
             if got.index == 0:
-                break
-        else:
-            raise BootstrapError(step, f"no Password: prompt after typing the username {LOGIN_ATTEMPTS} times",
-                                 self.expect.tail())
-        log.info("logging in as %s", self.username)
-        await self.expect.send(self._password + "\r")
-        got = await self.expect.expect([LOGIN_REFUSED, LOGIN, SUB_PROMPT, MAIN_PROMPT], step,
-                                       self._left(deadline, 120, step), settle=BANNER_SETTLE_S)
-        if got.index in (0, 1):
-            raise BootstrapError(step, f"the appliance refused the login as {self.username!r} (wrong password? the "
-                                 "first-boot default is admin/ironport)", self.expect.tail())
-        if got.index == 2:
-            # A question right after login (first-login wizard, forced password change): answer it by table.
-            login_step = Step("login", "", self.table.login_answers)
-            await self._answer_loop(login_step, deadline, first=got, sent=self._password)
-        else:
-            self.prompt = got.match.group("prompt")
-        log.info("logged in; main prompt %r", self.prompt)
+                # "Login incorrect" is followed by a new login prompt: wait for it, then start over
+                await self.expect.expect([LOGIN], step, self._left(deadline, 60, step), settle=PROMPT_SETTLE_S)
+                continue
+            if got.index == 1:
+                continue
+            if got.index == 2:
+                # A question right after login (first-login wizard, forced password change): answer it by table.
+                login_step = Step("login", "", self.table.login_answers)
+                await self._answer_loop(login_step, deadline, first=got, sent=self._password)
+            else:
+                self.prompt = got.match.group("prompt")
+            log.info("logged in; main prompt %r", self.prompt)
+            return
+        raise BootstrapError(step, f"the appliance refused the login as {self.username!r} {LOGIN_ATTEMPTS} times "
+                             "(wrong password? the first-boot default is admin/ironport)", self.expect.tail())
 
     # ---- one command of the table ------------------------------------------------------------------
     async def _step(self, step: Step, deadline: float) -> None:

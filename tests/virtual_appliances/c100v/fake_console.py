@@ -32,6 +32,8 @@ class FakeConsole:
     loop_question: bool = False  # re-ask the IPv4 address forever
     silent_boots: int = 0  # this many boots print nothing at all (a hung guest)
     echo_password: bool = False  # a guest that (wrongly) echoes the password, to test masking
+    crossed_wake: float = 0.0  # a slow guest whose first login prompt crossed a wake CR: a second prompt and
+    # each Password: prompt follow this many seconds late
     committed: Committed = field(default_factory=Committed)
     boots: int = 0
     commands: list[str] = field(default_factory=list)
@@ -111,11 +113,17 @@ class FakeConsole:
             await asyncio.Event().wait()
         self._echo = True
         self._write("SeaBIOS (version fake)\r\nBooting from Hard Disk...\r\nAsyncOS starting\r\n")
+        crossed = self.crossed_wake > 0
         while True:
             self._write(f"\r\n{self.committed.hostname} login: ")
+            if crossed:  # the CR that crossed the prompt: getty prints it again, late
+                crossed = False
+                await asyncio.sleep(self.crossed_wake)  # the slow guest's own pace, not a wait for anything
+                continue
             user = (await self._line()).strip()
             if not user:
                 continue  # a wake CR: print the prompt again
+            await asyncio.sleep(self.crossed_wake)  # the slow guest's own pace
             self._write("Password: ")
             self._echo = False
             password = await self._line()

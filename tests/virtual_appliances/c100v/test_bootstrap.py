@@ -72,9 +72,17 @@ def test_wrong_password_fails_at_login(tmp_path: Path) -> None:
     with pytest.raises(BootstrapError) as caught:
         run(_bootstrap(tmp_path, fake, password="ironport"))
     assert caught.value.step == "login"
-    assert "refused the login" in str(caught.value)
+    assert "refused the login as 'admin' 3 times" in str(caught.value)
     assert "Login incorrect" in str(caught.value)  # the console tail is quoted
     assert "ironport\n" not in caught.value.tail
+
+
+def test_a_wake_cr_that_crossed_the_login_prompt_does_not_send_the_username_as_the_password(tmp_path: Path) -> None:
+    fake = FakeConsole(crossed_wake=0.2)
+    _, boot, log = run(_bootstrap(tmp_path, fake))
+    assert fake.committed.hostname == HOSTNAME
+    assert "Login incorrect" not in log
+    assert boot.restarts == 0
 
 
 def test_unknown_question_takes_the_default(tmp_path: Path) -> None:
