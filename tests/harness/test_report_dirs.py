@@ -44,13 +44,15 @@ def test_running_ctrlab_tests_leaves_the_checkouts_reports_untouched(tmp_path: P
     """A test run (rootdir = the checkout, not a feature run) that starts a lab and a feature run."""
     probe = tmp_path / "test_probe.py"
     probe.write_text(PROBE.format(root=str(ROOT), one=ONE_SCENARIO), encoding="utf-8")
+    temp = tmp_path / "tmp"  # the run's own temporary folder: other runs on the machine make their own
+    temp.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "CTRLAB_REPORTS_DIR"}  # as a user's shell would be
+    env["TMPDIR"] = str(temp)
     before = snapshot(ROOT / "reports")
     done = pytest_run("--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), str(probe), "-q", env=env)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     assert snapshot(ROOT / "reports") == before, "pytest tests wrote into the checkout's reports/"
-    leftovers = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("ctrlab-reports-*")
-                 if p.stat().st_mtime > probe.stat().st_mtime]
+    leftovers = list(temp.glob("ctrlab-reports-*"))
     assert not leftovers, f"temporary reports folders left behind: {leftovers}"
 
 

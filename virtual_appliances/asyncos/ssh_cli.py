@@ -6,7 +6,7 @@
 * SSH exec (``ssh admin@host "cmd1; cmd2"``) runs the ``;``-separated commands through the same
   session; a question a command asks is answered from stdin. The batch stops at the first command
   that fails; the exit status is 0 when every command succeeded, 1 otherwise.
-* Faults (``appliance.faults``): ``drop_ssh_after`` aborts the next connection after N commands
+* Faults (``appliance.faults``): ``drop_ssh_after`` cuts the next connection after N commands
   (0: right after authentication) and is consumed by it; ``slow_reply_ms`` delays every reply.
 """
 
@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import socket
 from collections import deque
 from functools import partial
 
@@ -27,6 +28,7 @@ from .model import Appliance
 
 log = logging.getLogger("virtual_appliances.asyncos.ssh")
 _CLIENT_GONE = (asyncssh.Error, OSError, EOFError)  # what reading or writing raises once the peer is gone
+DROP_LINGER_S = 2.0  # a dropped connection is aborted after this, if the client has not closed it first
 
 
 class _CliServer(asyncssh.SSHServer):
@@ -61,10 +63,18 @@ class _CliServer(asyncssh.SSHServer):
             asyncio.get_running_loop().call_soon(self.drop)
 
     def drop(self) -> None:
-        """Close the TCP connection abruptly: no SSH disconnect message, no channel close."""
-        if self._conn is not None:
-            log.info("dropping the SSH connection of %s (fault)", self._appliance.spec.name)
-            self._conn.abort()
+        """Cut the TCP connection: no SSH disconnect message, no channel close.
+
+        The socket's write side is shut (FIN after what was written), and the connection aborted once the
+        client has gone or after a moment: an immediate abort makes the kernel send a reset that discards
+        output still queued, so what the client saw before the cut would depend on host load."""
+        if self._conn is None:
+            return
+        log.info("dropping the SSH connection of %s (fault)", self._appliance.spec.name)
+        sock = self._conn.get_extra_info("socket")
+        with contextlib.suppress(OSError, AttributeError):
+            sock.shutdown(socket.SHUT_WR)
+        asyncio.get_running_loop().call_later(DROP_LINGER_S, self._conn.abort)
 
     def drop_due(self, session: CliSession) -> bool:
         return (self.drop_after is not None and session.commands >= self.drop_after
@@ -123,6 +133,8 @@ async def _converse(process: asyncssh.SSHServerProcess, session: CliSession, bat
         await _latency(session.appliance)
         if server.drop_due(session):
             _write(process, reply)  # the command's output, then the connection is gone before the prompt
+            with contextlib.suppress(*_CLIENT_GONE):
+                await process.stdout.drain()
             server.drop()
             return None
         _write(process, reply + session.prompt)
