@@ -115,6 +115,10 @@ class Relays:
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             upstream: asyncio.StreamWriter | None = None
+            task = asyncio.current_task()
+            if task is not None:  # so close() ends live connections before the loop stops
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             try:
                 up_reader, upstream = await _open(self.engine, *target)
                 await asyncio.gather(_pipe(reader, upstream), _pipe(up_reader, writer))
@@ -149,8 +153,11 @@ class Relays:
                 server.close()
             for transport in self._transports:
                 transport.close()
-            for task in list(self._tasks):
+            tasks = list(self._tasks)
+            for task in tasks:
                 task.cancel()
+            if tasks:
+                await asyncio.wait(tasks, timeout=START_TIMEOUT_S)
 
         with contextlib.suppress(Exception):
             self._call(stop())

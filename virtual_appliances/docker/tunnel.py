@@ -26,7 +26,6 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Awaitable
 from pathlib import Path
 
 MAGIC = "CTRLAB-TUNNEL"
@@ -85,8 +84,14 @@ def write_state(path: Path, port: int) -> None:
 
 
 async def run(bind: str, state: Path, command: list[str], token: str) -> int:
-    def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> Awaitable[None]:
-        return serve_client(r, w, token)
+    clients: set[asyncio.Task[None]] = set()
+
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:  # ended before the loop closes (no "Task was destroyed but it is pending")
+            clients.add(task)
+            task.add_done_callback(clients.discard)
+        await serve_client(r, w, token)
 
     try:
         server = await asyncio.start_server(handler, bind, 0, limit=HEADER_MAX * 4)
@@ -105,6 +110,10 @@ async def run(bind: str, state: Path, command: list[str], token: str) -> int:
         return await child.wait()
     finally:
         server.close()
+        for task in list(clients):
+            task.cancel()
+        if clients:
+            await asyncio.wait(list(clients), timeout=CONNECT_TIMEOUT_S)
         with contextlib.suppress(OSError):
             state.unlink()
 

@@ -57,7 +57,7 @@ def _alive(pid: int) -> bool:
 
 
 def _stop(pid: int) -> None:
-    """SIGTERM, to a deadline, then SIGKILL (dockerd stops its containers and containerd itself)."""
+    """SIGTERM, to a deadline, then SIGKILL (a process not our child: a zombie of ours would look alive)."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_S
@@ -122,9 +122,12 @@ def netns_engine(workdir: Path) -> Iterator[str]:
             time.sleep(POLL_S)  # a poll interval to the deadline
         yield docker_host
     finally:
-        if daemon is not None:
-            _stop(daemon.pid)  # nsenter execs dockerd: the same process
-            with contextlib.suppress(subprocess.TimeoutExpired):
+        if daemon is not None:  # nsenter execs dockerd: the same process; it stops its containers
+            daemon.terminate()
+            try:
+                daemon.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
                 daemon.wait(STOP_TIMEOUT_S)
         with contextlib.suppress(OSError, ValueError):
             _stop(int(containerd_pid.read_text().strip()))  # a containerd dockerd did not take down
