@@ -177,8 +177,8 @@ class DockerBackend(Backend):
                     volumes={str(self.workdir): {"bind": str(self.workdir), "mode": "rw"}})
             else:
                 self.container = self._run_remote(common, lab_env)
-        except BackendError:
-            raise
+        except BackendError as exc:  # e.g. the engine host's name does not resolve
+            self._fail(str(exc))
         except Exception as exc:
             self._fail(f"cannot start a container of {self.image}: {exc}")
         deadline = started + self.options.start_timeout

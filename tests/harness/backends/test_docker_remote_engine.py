@@ -103,6 +103,9 @@ def test_the_testbed_names_loopback_relays_and_only_the_tunnel_listens_on_the_en
                  for c in (d.connections.cli, d.connections.gui, d.connections.api, d.connections.smtp) if c}
         assert hosts == {"127.0.0.1"}, hosts  # relays here; the lab's certificates name these hosts
         assert Path(str(testbed.network.ca_bundle)).is_file()
+        assert backend.container is not None
+        # No shared file system is assumed: nothing of this machine is mounted (here the engine could).
+        assert backend.container.attrs["Mounts"] == [], backend.container.attrs["Mounts"]
         # The lab is on the engine host's loopback: none of its ports answers on the engine's address
         # except the tunnel, which closes on a connection that does not give its token.
         engine_ip = backend.engine or ""
