@@ -218,13 +218,13 @@ class DockerBackend(Backend):
             bundle = self.workdir / "ca-bundle.pem"
             bundle.write_bytes(read_file(self.container, str(raw["network"]["ca_bundle"])))
             self.relays = Relays(Engine(self._address, port, self._token))
-            control = relay_control(raw, self.relays)
+            control, mirror = relay_control(raw, self.relays)
             with requests.Session() as session:
                 session.trust_env = False
                 response = session.get(f"{control}/_sim/netlab", timeout=CONTROL_TIMEOUT_S)
                 response.raise_for_status()
                 netlab = response.json()
-            relay_testbed(raw, netlab, self.relays, str(bundle))
+            relay_testbed(raw, netlab, self.relays, str(bundle), mirror)
         except BackendError as exc:
             self._fail(str(exc))
         except Exception as exc:  # the API, the tunnel, a testbed without what a lab's has

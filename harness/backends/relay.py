@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import struct
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 MAGIC = "CTRLAB-TUNNEL"  # the tunnel's header (virtual_appliances/docker/tunnel.py; no import across)
 CONNECT_TIMEOUT_S = 10.0
@@ -45,15 +48,51 @@ async def _open(engine: Engine, host: str, port: int) -> tuple[asyncio.StreamRea
     return reader, writer
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
+                watch: Callable[[bytes], object] | None = None,
+                before: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Copy until EOF; ``watch`` sees each chunk read, ``before`` runs before each chunk is written."""
     try:
         while data := await reader.read(CHUNK):
+            if watch is not None:
+                watch(data)
+            if before is not None:
+                await before()
             writer.write(data)
             await writer.drain()
         if writer.can_write_eof():
             writer.write_eof()
     except (ConnectionError, OSError):
         writer.close()
+
+
+async def _after(asked: asyncio.Event, hook: Hook) -> None:
+    if asked.is_set():
+        asked.clear()
+        await hook.before_answer()
+
+
+class Hook(Protocol):
+    """Watches one relayed endpoint: a request chunk it ``wants`` makes the next answer wait for
+    ``before_answer`` (the control plane's answer to a firewall change waits until the relays mirror it)."""
+
+    def wants(self, chunk: bytes) -> bool: ...
+
+    async def before_answer(self) -> None: ...
+
+
+async def fetch_json(engine: Engine, target: tuple[str, int], path: str) -> Any:
+    """GET ``path`` from an HTTP endpoint on the engine host through the tunnel (HTTP/1.0: read to EOF)."""
+    reader, writer = await _open(engine, *target)
+    try:
+        writer.write(f"GET {path} HTTP/1.0\r\nHost: {target[0]}\r\nAccept: application/json\r\n\r\n".encode())
+        raw = await asyncio.wait_for(reader.read(-1), DNS_TIMEOUT_S)
+    finally:
+        writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.") or head.split(b" ", 2)[1] != b"200":
+        raise OSError(f"GET {path}: {head.splitlines()[0] if head else b'no answer'!r}")
+    return json.loads(body)
 
 
 class _DnsRelay(asyncio.DatagramProtocol):
@@ -91,7 +130,8 @@ class Relays:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="ctrlab-relays", daemon=True)
         self._thread.start()
-        self._servers: list[asyncio.AbstractServer] = []
+        self._servers: dict[tuple[str, int], asyncio.AbstractServer] = {}  # by local address
+        self._targets: dict[tuple[str, int], tuple[tuple[str, int], Hook | None]] = {}
         self._transports: list[asyncio.BaseTransport] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._held: list[socket.socket] = []  # bound sockets not served (claims)
@@ -108,10 +148,16 @@ class Relays:
         """Keep a bound socket open until :meth:`close` (a claim other labs on this machine respect)."""
         self._held.append(sock)
 
-    def tcp(self, sock: socket.socket, target: tuple[str, int]) -> None:
+    def tcp(self, sock: socket.socket, target: tuple[str, int], hook: Hook | None = None) -> None:
         """Serve a bound TCP socket: each connection goes to ``target`` on the engine host."""
         sock.listen(128)
         sock.setblocking(False)
+        local = sock.getsockname()[:2]
+        self._targets[local] = (target, hook)
+        self._call(self._serve(local, sock))
+
+    async def _serve(self, local: tuple[str, int], sock: socket.socket) -> None:
+        target, hook = self._targets[local]
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             upstream: asyncio.StreamWriter | None = None
@@ -121,7 +167,12 @@ class Relays:
                 task.add_done_callback(self._tasks.discard)
             try:
                 up_reader, upstream = await _open(self.engine, *target)
-                await asyncio.gather(_pipe(reader, upstream), _pipe(up_reader, writer))
+                if hook is None:
+                    await asyncio.gather(_pipe(reader, upstream), _pipe(up_reader, writer))
+                else:
+                    asked = asyncio.Event()
+                    await asyncio.gather(_pipe(reader, upstream, watch=lambda data: hook.wants(data) and asked.set()),
+                                         _pipe(up_reader, writer, before=lambda: _after(asked, hook)))
             except (TimeoutError, ConnectionError, OSError):
                 pass
             finally:
@@ -129,10 +180,21 @@ class Relays:
                     if w is not None:
                         w.close()
 
-        async def start() -> None:
-            self._servers.append(await asyncio.start_server(handle, sock=sock))
+        self._servers[local] = await asyncio.start_server(handle, sock=sock)
 
-        self._call(start())
+    async def set_listening(self, local: tuple[str, int], listening: bool) -> None:
+        """Close or reopen a TCP listener (in the relays' loop): a refusal there mirrors one on the engine."""
+        server = self._servers.get(local)
+        if not listening and server is not None:
+            server.close()
+            del self._servers[local]
+        elif listening and server is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(local)
+            sock.listen(128)
+            sock.setblocking(False)
+            await self._serve(local, sock)
 
     def dns(self, sock: socket.socket, target: tuple[str, int]) -> None:
         """Serve a bound UDP socket as a resolver: each query goes to ``target``'s TCP side."""
@@ -149,7 +211,7 @@ class Relays:
             return
 
         async def stop() -> None:
-            for server in self._servers:
+            for server in self._servers.values():
                 server.close()
             for transport in self._transports:
                 transport.close()

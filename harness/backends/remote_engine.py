@@ -15,6 +15,7 @@ loopback listener here (``relay.py``) and rewrites the testbed's ports to them.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import errno
 import io
 import ipaddress
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .base import BackendError
-from .relay import Relays
+from .relay import Relays, fetch_json
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
@@ -151,21 +152,57 @@ def _urls(raw: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
                         yield conf, key
 
 
-def relay_control(raw: dict[str, Any], relays: Relays) -> str:
+class FirewallMirror:
+    """Mirrors the lab's *reject* rules on the relays of its sites, as the lab does on its own listeners:
+    a rejected site's relay stops listening here, so a connection to it is refused as in a local run.
+
+    It watches the control plane's relay: a POST/DELETE that may change the firewall (``/_sim/netlab/...``,
+    ``/_sim/reset``, ``/_sim/faults/...``) makes its answer wait until the relays match the lab's rules
+    (``GET /_sim/netlab`` through the tunnel), so the harness never sees the answer before the effect."""
+
+    TRIGGERS = (b"/_sim/netlab/", b"/_sim/reset", b"/_sim/faults/")
+    METHODS = (b"POST ", b"DELETE ", b"PUT ", b"PATCH ")
+
+    def __init__(self, relays: Relays, control: tuple[str, int]) -> None:
+        self.relays, self.control = relays, control
+        self.sites: dict[str, tuple[str, int]] = {}  # FQDN -> its relay's local address
+        self.https_port = 0  # the lab's HTTPS port on the engine host (rules name it)
+
+    def wants(self, chunk: bytes) -> bool:
+        head = chunk[:200]
+        return head.startswith(self.METHODS) and any(t in head for t in self.TRIGGERS)
+
+    async def before_answer(self) -> None:
+        try:
+            state = await fetch_json(self.relays.engine, self.control, "/_sim/netlab")
+            rejected = {str(r["fqdn"]) for r in state["firewall"]["rules"]
+                        if r["action"] == "reject" and int(r["port"]) == self.https_port}
+        except (OSError, TimeoutError, ValueError, KeyError, TypeError):
+            return  # the answer goes on; the relays keep their state
+        for fqdn, local in self.sites.items():
+            with contextlib.suppress(OSError):  # the address taken here meanwhile: that site stays refused
+                await self.relays.set_listening(local, fqdn not in rejected)
+
+
+def relay_control(raw: dict[str, Any], relays: Relays) -> tuple[str, FirewallMirror]:
     """Relay the control plane first (the rest needs its netlab state); returns its URL here."""
     simulator = raw["testbed"]["simulator"]
     url = urlsplit(simulator["control_url"])
-    port, socks = _together([url.hostname or "127.0.0.1"], [socket.SOCK_STREAM], None)
-    relays.tcp(socks[0], (url.hostname or "127.0.0.1", url.port or 80))
+    target = (url.hostname or "127.0.0.1", url.port or 80)
+    mirror = FirewallMirror(relays, target)
+    port, socks = _together([target[0]], [socket.SOCK_STREAM], None)
+    relays.tcp(socks[0], target, hook=mirror)
     simulator["control_url"] = _with_port(simulator["control_url"], port)
-    return str(simulator["control_url"])
+    return str(simulator["control_url"]), mirror
 
 
-def relay_testbed(raw: dict[str, Any], netlab: dict[str, Any], relays: Relays, ca_bundle: str) -> dict[str, Any]:
+def relay_testbed(raw: dict[str, Any], netlab: dict[str, Any], relays: Relays, ca_bundle: str,
+                  mirror: FirewallMirror | None = None) -> dict[str, Any]:
     """The remote lab's testbed with every endpoint relayed from this machine's loopback (in place).
 
     ``raw``: the testbed the lab wrote, after :func:`relay_control`; ``netlab``: its ``/_sim/netlab``
-    state (site addresses, HTTPS port, block); ``ca_bundle``: the local copy of the lab's CA bundle."""
+    state (site addresses, HTTPS port, block); ``ca_bundle``: the local copy of the lab's CA bundle;
+    ``mirror``: told where each site's relay listens."""
     done: dict[tuple[str, int], int] = {}
 
     def relay(host: str, port: int) -> int:
@@ -185,11 +222,15 @@ def relay_testbed(raw: dict[str, Any], netlab: dict[str, Any], relays: Relays, c
                            "run again (a lab picks its block at random)") from exc
     remote_https = int(netlab["https_port"])
     addresses = netlab["addresses"]
-    sites = sorted({addresses[name] for name in netlab.get("sites", addresses) if name in addresses})
+    served = {name: addresses[name] for name in netlab.get("sites", addresses) if name in addresses}
+    sites = sorted(set(served.values()))
     https, socks = _together(sites, [socket.SOCK_STREAM], remote_https)
     for address, sock in zip(sites, socks, strict=True):
         relays.tcp(sock, (address, remote_https))
         done[(address, remote_https)] = https
+    if mirror is not None:
+        mirror.https_port = remote_https
+        mirror.sites = {name: (address, https) for name, address in served.items()}
 
     for mapping, key in _urls(raw):
         if key == "control_url":

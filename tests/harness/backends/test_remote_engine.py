@@ -4,6 +4,7 @@ tunnel's header check, the relays carrying TCP and DNS through a tunnel on loopb
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import socket
 import struct
@@ -15,10 +16,11 @@ import pytest
 
 from harness.backends import BackendError
 from harness.backends.relay import Engine, Relays
-from harness.backends.remote_engine import engine_address, engine_host, relay_control, relay_testbed
+from harness.backends.remote_engine import FirewallMirror, engine_address, engine_host, relay_control, relay_testbed
 from virtual_appliances.docker import tunnel
 
 TOKEN = "t" * 32
+NETLAB: dict[str, Any] = {"firewall": {"rules": []}}  # what the fake control plane's GET answers
 
 
 @pytest.mark.parametrize(("docker_host", "host"), [
@@ -91,12 +93,20 @@ def lab() -> Iterator[tuple[Loop, int, int, int]]:
         await writer.drain()
         writer.close()
 
+    async def control(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + json.dumps(NETLAB).encode())
+        await writer.drain()
+        writer.close()
+
     async def start() -> list[asyncio.AbstractServer]:
         return [await asyncio.start_server(lambda r, w: tunnel.serve_client(r, w, TOKEN), "127.0.0.1", 0),
-                await asyncio.start_server(echo, "127.0.0.1", 0), await asyncio.start_server(dns, "127.0.0.1", 0)]
+                await asyncio.start_server(echo, "127.0.0.1", 0), await asyncio.start_server(dns, "127.0.0.1", 0),
+                await asyncio.start_server(control, "127.0.0.1", 0)]
 
     servers = loop.run(start())
-    yield loop, *(s.sockets[0].getsockname()[1] for s in servers)  # type: ignore[misc]
+    loop.control_port = servers[3].sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    yield loop, *(s.sockets[0].getsockname()[1] for s in servers[:3])  # type: ignore[misc]
 
     async def stop() -> None:
         for server in servers:
@@ -177,7 +187,7 @@ def test_the_testbed_keeps_its_hosts_and_gets_the_relays_ports() -> None:
     raw, netlab = _lab_testbed(block)
     relays = Relays(Engine("127.0.0.1", 9, TOKEN))  # never connected: only the listeners are looked at
     try:
-        control = relay_control(raw, relays)
+        control, _ = relay_control(raw, relays)
         relay_testbed(raw, netlab, relays, "/here/ca.pem")
         port = raw["network"]["https_port"]
         assert control == raw["testbed"]["simulator"]["control_url"] != "http://127.0.0.1:41000"
@@ -197,3 +207,44 @@ def test_the_testbed_keeps_its_hosts_and_gets_the_relays_ports() -> None:
     finally:
         relays.close()
     assert not _listening(cli["port"])
+
+
+def _ask(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+        client.settimeout(10)
+        client.sendall(request)
+        answer = b""
+        while chunk := client.recv(4096):
+            answer += chunk
+        return answer
+
+
+def test_a_site_the_lab_rejects_is_refused_here_before_the_control_plane_answers(
+        lab: tuple[Loop, int, int, int]) -> None:
+    loop, tunnel_port, echo_port, _ = lab
+    control_port = loop.control_port  # type: ignore[attr-defined]
+    relays = Relays(Engine("127.0.0.1", tunnel_port, TOKEN))
+    try:
+        mirror = FirewallMirror(relays, ("127.0.0.1", control_port))
+        control, site = _bound(socket.SOCK_STREAM), _bound(socket.SOCK_STREAM)
+        relays.tcp(control, ("127.0.0.1", control_port), hook=mirror)
+        relays.tcp(site, ("127.0.0.1", echo_port))
+        site_at, control_at = site.getsockname(), control.getsockname()[1]  # (the relays own the sockets)
+        mirror.sites, mirror.https_port = {"a.test": site_at}, 40443
+        change = b"POST /_sim/netlab/firewall HTTP/1.0\r\nContent-Length: 0\r\n\r\n"
+
+        NETLAB["firewall"]["rules"] = [{"fqdn": "a.test", "port": 40443, "action": "reject"}]
+        assert _ask(control_at, change).startswith(b"HTTP/1.0 200")
+        with pytest.raises(ConnectionRefusedError):  # by the time the answer came, not one moment later
+            socket.create_connection(site_at, timeout=5)
+
+        NETLAB["firewall"]["rules"] = [{"fqdn": "a.test", "port": 40443, "action": "drop"}]  # not a refusal
+        _ask(control_at, change)
+        assert _ask(site_at[1], b"ping") == b"ping"
+
+        NETLAB["firewall"]["rules"] = [{"fqdn": "a.test", "port": 40443, "action": "reject"}]
+        _ask(control_at, b"GET /_sim/netlab HTTP/1.0\r\n\r\n")  # a read changes nothing
+        assert _ask(site_at[1], b"ping") == b"ping"
+    finally:
+        NETLAB["firewall"]["rules"] = []
+        relays.close()
