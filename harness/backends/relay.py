@@ -175,6 +175,8 @@ class Relays:
                                          _pipe(up_reader, writer, before=lambda: _after(asked, hook)))
             except (TimeoutError, ConnectionError, OSError):
                 pass
+            except asyncio.CancelledError:
+                pass  # close(): ended, not failed (asyncio logs the exception of a cancelled handler)
             finally:
                 for w in (writer, upstream):
                     if w is not None:

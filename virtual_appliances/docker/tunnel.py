@@ -91,7 +91,8 @@ async def run(bind: str, state: Path, command: list[str], token: str) -> int:
         if task is not None:  # ended before the loop closes (no "Task was destroyed but it is pending")
             clients.add(task)
             task.add_done_callback(clients.discard)
-        await serve_client(r, w, token)
+        with contextlib.suppress(asyncio.CancelledError):  # at exit: ended, not failed
+            await serve_client(r, w, token)
 
     try:
         server = await asyncio.start_server(handler, bind, 0, limit=HEADER_MAX * 4)
