@@ -5,9 +5,10 @@ veth pair in 198.18.0.0/15 (RFC 2544 benchmarking space), for the docker backend
         ...
 
 The namespace has no route out (only the veth and its own loopback), so nothing it does leaves this
-machine. Its daemon has its own data root, exec root (its own containerd), pid file and log, all under
-``tmp``; leaving the block stops the daemon, unmounts what it left, deletes the namespace (and with it
-the veth pair) and the directory, also when the body raised.
+machine. Its daemon has its own data root, pid file and log under ``tmp``, and its own exec root (its
+own containerd) at ``/tmp/cte<pid>x`` (containerd's socket paths must stay under 108 bytes); leaving the
+block stops the daemon, unmounts what it left, deletes the namespace (and with it the veth pair) and the
+directories, also when the body raised. :func:`sweep_stale` removes what a killed run left.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 COMMAND_TIMEOUT_S = 15.0
 POLL_S = 0.2
+PREFIX = "ctrlabtest-engine-"  # + the pid of the process that made it (not "ctrlab-": the netlab's own)
 
 
 def unavailable() -> str | None:
@@ -73,18 +75,54 @@ def _unmount_under(root: Path) -> None:
         subprocess.run(["umount", "-l", target], capture_output=True, timeout=COMMAND_TIMEOUT_S, check=False)
 
 
+def _exec_root(pid: int) -> Path:
+    return Path(f"/tmp/cte{pid}x")
+
+
+def sweep_stale() -> list[str]:
+    """Remove what a killed run of this helper left (its finally never ran): for each namespace of a
+    process that is gone, kill what runs in it (its dockerd, containerd, containers), unmount and remove
+    that dockerd's directory, delete the namespace and the veth. Returns the namespaces removed."""
+    removed = []
+    for path in sorted(Path("/run/netns").glob(f"{PREFIX}*")):
+        owner = path.name.removeprefix(PREFIX)
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        listed = subprocess.run(["ip", "netns", "pids", path.name], capture_output=True, text=True,
+                                timeout=COMMAND_TIMEOUT_S, check=False).stdout.split()
+        roots = []
+        for pid in map(int, listed):
+            with contextlib.suppress(OSError):
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                if b"--data-root" in argv:
+                    roots.append(Path(argv[argv.index(b"--data-root") + 1].decode()).parent)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for root in [*roots, _exec_root(int(owner))]:
+            _unmount_under(root)
+            shutil.rmtree(root, ignore_errors=True)
+        subprocess.run(["ip", "netns", "del", path.name], capture_output=True, timeout=COMMAND_TIMEOUT_S, check=False)
+        subprocess.run(["ip", "link", "del", f"cte{owner}h"], capture_output=True, timeout=COMMAND_TIMEOUT_S,
+                       check=False)
+        removed.append(path.name)
+    return removed
+
+
 @contextlib.contextmanager
 def netns_engine(workdir: Path) -> Iterator[str]:
     import docker
 
+    sweep_stale()
     pid = os.getpid()
-    netns, near, far = f"ctrlabtest-engine-{pid}", f"cte{pid}h", f"cte{pid}e"
+    netns, near, far = f"{PREFIX}{pid}", f"cte{pid}h", f"cte{pid}e"
     host_side, engine_side = addresses(pid)
     docker_host = f"tcp://{engine_side}:2375"
     root = workdir / "engine"
     root.mkdir(parents=True)
+    # containerd's sockets live under the exec root: a unix socket path has at most 107 bytes.
+    exec_root = _exec_root(pid)
     daemon: subprocess.Popen[bytes] | None = None
-    containerd_pid = root / "exec" / "containerd" / "containerd.pid"
+    containerd_pid = exec_root / "containerd" / "containerd.pid"
     try:
         _ip("netns", "add", netns)
         _ip("link", "add", near, "type", "veth", "peer", "name", far)
@@ -98,7 +136,7 @@ def netns_engine(workdir: Path) -> Iterator[str]:
             daemon = subprocess.Popen(
                 # nsenter, not `ip netns exec`: that one remounts /sys, hiding the cgroups dockerd needs.
                 ["nsenter", f"--net=/run/netns/{netns}", "dockerd", "--host", docker_host, "--tls=false",
-                 "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
+                 "--data-root", str(root / "data"), "--exec-root", str(exec_root),
                  "--pidfile", str(root / "docker.pid"), "--iptables=false", "--ip6tables=false",
                  "--bridge=none", "--userland-proxy=false"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -132,6 +170,8 @@ def netns_engine(workdir: Path) -> Iterator[str]:
         with contextlib.suppress(OSError, ValueError):
             _stop(int(containerd_pid.read_text().strip()))  # a containerd dockerd did not take down
         _unmount_under(root)
+        _unmount_under(exec_root)
+        shutil.rmtree(exec_root, ignore_errors=True)
         subprocess.run(["ip", "netns", "del", netns], capture_output=True, timeout=COMMAND_TIMEOUT_S, check=False)
         subprocess.run(["ip", "link", "del", near], capture_output=True, timeout=COMMAND_TIMEOUT_S, check=False)
         shutil.rmtree(root, ignore_errors=True)

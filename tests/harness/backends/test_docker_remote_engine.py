@@ -127,3 +127,36 @@ def test_the_testbed_names_loopback_relays_and_only_the_tunnel_listens_on_the_en
         engine.close()  # type: ignore[attr-defined]
     with pytest.raises(OSError):  # the relays are closed with the lab
         socket.create_connection(("127.0.0.1", int(testbed.simulator.control_url.rsplit(":", 1)[1])), timeout=2)
+
+
+def test_an_engine_left_by_a_killed_run_is_swept(tmp_path: Path) -> None:
+    import signal
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys, pathlib\n"
+         "from tests.harness.backends.netns_engine import netns_engine\n"
+         "with netns_engine(pathlib.Path(sys.argv[1])) as host:\n"
+         "    print(host, flush=True)\n"
+         "    sys.stdin.read()\n", str(tmp_path)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().startswith("tcp://198.18.")  # the engine answered
+        child.send_signal(signal.SIGKILL)  # its finally never runs
+        child.wait(30)
+        name = f"{netns_engine.PREFIX}{child.pid}"
+        assert Path("/run/netns", name).exists() and (tmp_path / "engine").is_dir()
+        assert name in netns_engine.sweep_stale()
+        assert not Path("/run/netns", name).exists() and not (tmp_path / "engine").exists()
+        assert not [p for p in Path("/proc").glob("[0-9]*/cmdline") if str(tmp_path).encode() in _read(p)]
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(30)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
