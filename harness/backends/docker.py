@@ -41,7 +41,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .base import Backend, BackendError, BackendOptions, read_lab_testbed, wait_for_control_plane
-from .images import C100V, SIM, ImageBuilder, base_tag, docker_dir, image_tag, inputs_hash
+from .images import (
+    BUILD_TIMEOUT_S,
+    C100V,
+    SIM,
+    ImageBuilder,
+    ImageRecipe,
+    base_tag,
+    copy_images,
+    docker_dir,
+    image_tag,
+    inputs_hash,
+)
 from .relay import Engine, Relays
 from .remote_engine import engine_address, engine_host, read_file, relay_control, relay_testbed
 
@@ -355,8 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m harness.backends.docker")
-    parser.add_argument("action", choices=["build", "tag"], help="build: build missing images; tag: print the tags")
+    parser.add_argument("action", choices=["build", "tag", "copy"],
+                        help="build: build missing images; tag: print the tags; copy: the images from --from's "
+                             "engine (built there if missing) to DOCKER_HOST's")
     parser.add_argument("--c100v", action="store_true", help="also the C100V wrapper image (docs/c100v.md)")
+    parser.add_argument("--from", dest="source", metavar="URL", default="unix:///var/run/docker.sock",
+                        help="copy: the engine that has (or builds) the images")
     args = parser.parse_args(argv)
     root = find_project_root(BackendOptions())
     recipes = [SIM, C100V] if args.c100v else [SIM]
@@ -365,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
         for recipe in recipes:
             print(image_tag(root, recipe))
         return 0
+    if args.action == "copy":
+        return _copy(root, recipes, args.source)
     try:
         builder = ImageBuilder(connect(), root, Path("reports") / "docker-build.log")
         tags = [builder.ensure(recipe) for recipe in recipes]
@@ -376,6 +393,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"built: {built}")
     if builder.removed:
         print(f"removed older images: {', '.join(builder.removed)}")
+    return 0
+
+
+def _copy(root: Path, recipes: list[ImageRecipe], source_url: str) -> int:
+    import docker
+
+    try:
+        source = docker.DockerClient(base_url=source_url, timeout=BUILD_TIMEOUT_S)
+        builder = ImageBuilder(source, root, Path("reports") / "docker-build.log")
+        tags = [base_tag(root), *(builder.ensure(recipe) for recipe in recipes)]
+        copied = copy_images(source, connect(BUILD_TIMEOUT_S), tags)
+    except BackendError as exc:
+        print(f"ctrlab docker: {exc}", file=sys.stderr)
+        return 1
+    except docker.errors.DockerException as exc:
+        print(f"ctrlab docker: copy from {source_url}: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(tags))
+    print(f"copied: {', '.join(copied) or 'nothing (all there)'}")
     return 0
 
 

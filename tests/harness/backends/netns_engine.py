@@ -175,10 +175,3 @@ def netns_engine(workdir: Path) -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", netns], capture_output=True, timeout=COMMAND_TIMEOUT_S, check=False)
         subprocess.run(["ip", "link", "del", near], capture_output=True, timeout=COMMAND_TIMEOUT_S, check=False)
         shutil.rmtree(root, ignore_errors=True)
-
-
-def copy_images(source: object, target: object, tags: list[str]) -> None:
-    """``docker save | docker load`` between two engines through the SDK (no registry, no internet)."""
-    for tag in tags:
-        image = source.images.get(tag)  # type: ignore[attr-defined]
-        target.images.load(image.save(named=True))  # type: ignore[attr-defined]

@@ -45,21 +45,21 @@ EXPECTED = 10  # scenarios the selection gives
 
 @pytest.fixture(scope="module")
 def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """DOCKER_HOST of a fresh engine in a namespace, holding ctrlab's images copied from the local engine."""
-    import docker
-
+    """DOCKER_HOST of a fresh engine in a namespace, holding ctrlab's images copied from the local engine
+    by ``python -m harness.backends.docker copy`` (as docs/docker.md tells a user)."""
     local = connect()
     try:
         tags = [base_tag(ROOT), ImageBuilder(local, ROOT).ensure_sim()]
-        with netns_engine.netns_engine(tmp_path_factory.mktemp("remote")) as docker_host:
-            engine = docker.DockerClient(base_url=docker_host, timeout=300)
-            try:
-                netns_engine.copy_images(local, engine, tags)
-            finally:
-                engine.close()
-            yield docker_host
+        source = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"  # the engine connect() used
     finally:
         local.close()
+    with netns_engine.netns_engine(tmp_path_factory.mktemp("remote")) as docker_host:
+        done = subprocess.run([sys.executable, "-m", "harness.backends.docker", "copy", "--from", source],
+                              cwd=ROOT, env={**os.environ, "DOCKER_HOST": docker_host}, capture_output=True,
+                              text=True, timeout=600, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"copied: {', '.join(tags)}" in done.stdout, done.stdout  # a fresh engine has none
+        yield docker_host
 
 
 def _engine(docker_host: str) -> object:
