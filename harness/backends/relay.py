@@ -20,12 +20,13 @@ import socket
 import struct
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 MAGIC = "CTRLAB-TUNNEL"  # the tunnel's header (virtual_appliances/docker/tunnel.py; no import across)
 CONNECT_TIMEOUT_S = 10.0
 DNS_TIMEOUT_S = 5.0
+STATE_TIMEOUT_S = 5.0  # reading the lab's netlab state through the tunnel
 CHUNK = 65536
 START_TIMEOUT_S = 10.0
 
@@ -36,7 +37,7 @@ class Engine:
 
     host: str
     port: int
-    token: str
+    token: str = field(repr=False)  # a secret: never in a repr, a log or a report
 
     def header(self, host: str, port: int) -> bytes:
         return f"{MAGIC} {self.token} {host} {port}\n".encode("ascii")
@@ -86,7 +87,7 @@ async def fetch_json(engine: Engine, target: tuple[str, int], path: str) -> Any:
     reader, writer = await _open(engine, *target)
     try:
         writer.write(f"GET {path} HTTP/1.0\r\nHost: {target[0]}\r\nAccept: application/json\r\n\r\n".encode())
-        raw = await asyncio.wait_for(reader.read(-1), DNS_TIMEOUT_S)
+        raw = await asyncio.wait_for(reader.read(-1), STATE_TIMEOUT_S)
     finally:
         writer.close()
     head, _, body = raw.partition(b"\r\n\r\n")
