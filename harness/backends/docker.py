@@ -15,6 +15,11 @@ Same lab as ``sim`` (``python -m virtual_appliances.lab``), run from the image `
    container's log to ``reports/<log_name>``, remove the container and the directory. Containers left
    by a killed run (their owner process is gone) are removed at the next provision.
 
+On an engine on another host (``DOCKER_HOST=tcp://H:P`` or ``ssh://user@H``) steps 2 and 3 differ: the
+container keeps host networking on that host but runs behind ``ctrlab-tunnel`` on one port of H, the lab's
+files are read through the API (no bind mount) and the testbed names loopback relays on this machine
+(``remote_engine.py``, ``relay.py``; docs/docker.md, "A remote engine").
+
 ``python -m harness.backends.docker build`` builds the images (and tags ``ctrlab/sim:latest`` for
 ``virtual_appliances/docker/compose.yaml``) without starting a lab.
 """
@@ -23,7 +28,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -34,7 +41,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .base import Backend, BackendError, BackendOptions, read_lab_testbed, wait_for_control_plane
-from .images import C100V, SIM, ImageBuilder, base_tag, docker_dir, image_tag, inputs_hash
+from .images import (
+    BUILD_TIMEOUT_S,
+    C100V,
+    SIM,
+    ImageBuilder,
+    ImageRecipe,
+    base_tag,
+    copy_images,
+    docker_dir,
+    image_tag,
+    inputs_hash,
+)
+from .relay import Engine, Relays
+from .remote_engine import engine_address, engine_host, read_file, relay_control, relay_testbed
 
 __all__ = ["LABEL_BACKEND", "LABEL_OWNER", "DockerBackend", "ImageBuilder", "base_tag", "connect",
            "find_project_root", "sim_inputs_hash"]
@@ -51,6 +71,11 @@ LABEL_BACKEND = "org.ctrlab.backend"
 API_TIMEOUT_S = 30  # each docker API call (the SDK's HTTP timeout)
 POLL_S = 0.1  # interval between two health polls (the deadline is start_timeout)
 LOG_TAIL_CHARS = 3000
+# A remote engine: the lab's files inside the container (no bind mount), as the unprivileged user nobody.
+REMOTE_TESTBED, REMOTE_STATE, REMOTE_LAB_DIR = "/tmp/testbed.yaml", "/tmp/tunnel.json", "/tmp/lab"
+REMOTE_USER = "65534:65534"
+PYTHON = "/opt/ctrlab/bin/python"  # the image's venv (virtual_appliances/docker/Dockerfile)
+CONTROL_TIMEOUT_S = 10.0
 
 
 def sim_inputs_hash(root: Path) -> str:
@@ -109,11 +134,15 @@ class DockerBackend(Backend):
         self._testbed: Testbed | None = None
         self._atexit_registered = False
         self._stop = threading.Event()  # set by teardown: a provision polling in another thread gives up
+        self.engine: str | None = None  # the remote engine's host (DOCKER_HOST), None for the local engine
+        self.relays: Relays | None = None
+        self._token = self._address = ""
 
     def describe(self) -> str:
         o = self.options
         extra = "".join(f", {n} {kind}" for kind, n in (("sma", o.sma), ("gateway", o.gateway)) if n)
-        return f"docker {self.image or SIM_REPO} ({o.appliances} esa{extra})"
+        where = f" on {self.engine}" if self.engine else ""
+        return f"docker {self.image or SIM_REPO}{where} ({o.appliances} esa{extra})"
 
     def command(self, testbed_out: Path, lab_dir: Path) -> list[str]:
         """Arguments after the image's entrypoint (python -m virtual_appliances.lab), as the sim backend."""
@@ -128,6 +157,7 @@ class DockerBackend(Backend):
             return self._testbed
         self._stop.clear()
         self.client = connect()
+        self.engine = engine_host(os.environ.get("DOCKER_HOST"))  # as docker.from_env reads it
         root = find_project_root(self.options)
         self.reap_stale(self.client)
         builder = ImageBuilder(self.client, root, self.options.reports_dir / "docker-build.log")
@@ -141,28 +171,79 @@ class DockerBackend(Backend):
             atexit.register(self.teardown)  # a hard exit of pytest must not leave the container running
             self._atexit_registered = True
         started = time.monotonic()
-        uid, gid = os.getuid(), os.getgid()
+        lab_env = {k: v for k, v in (self.options.environ or os.environ).items()
+                   if k.startswith("CTRLAB_SIM") or k.startswith("CTRLAB_NETLAB")}
+        common: dict[str, Any] = {
+            "detach": True, "name": f"ctrlab-sim-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+            "network_mode": "host",  # never the default bridge: the lab is all loopback, like `sim`
+            "labels": {LABEL_BACKEND: "docker", LABEL_OWNER: owner_label()}}
         try:
-            self.container = self.client.containers.run(
-                self.image, self.command(testbed_out, self.workdir / "lab"), detach=True,
-                name=f"ctrlab-sim-{os.getpid()}-{uuid.uuid4().hex[:6]}",
-                network_mode="host",  # never the default bridge: the lab is all loopback, like `sim`
-                user=f"{uid}:{gid}",  # like `sim`: root gets nftables and port 443, a user the fallbacks
-                cap_add=["NET_ADMIN"] if uid == 0 else None,  # nftables drop rules, as `sim` has as root
-                environment={"CTRLAB_TESTBED": str(testbed_out), "HOME": "/tmp",
-                             **{k: v for k, v in (self.options.environ or os.environ).items()
-                                if k.startswith("CTRLAB_SIM") or k.startswith("CTRLAB_NETLAB")}},
-                volumes={str(self.workdir): {"bind": str(self.workdir), "mode": "rw"}},
-                labels={LABEL_BACKEND: "docker", LABEL_OWNER: owner_label()})
+            if self.engine is None:
+                uid, gid = os.getuid(), os.getgid()
+                self.container = self.client.containers.run(
+                    self.image, self.command(testbed_out, self.workdir / "lab"), **common,
+                    user=f"{uid}:{gid}",  # like `sim`: root gets nftables and port 443, a user the fallbacks
+                    cap_add=["NET_ADMIN"] if uid == 0 else None,  # nftables drop rules, as `sim` has as root
+                    environment={"CTRLAB_TESTBED": str(testbed_out), "HOME": "/tmp", **lab_env},
+                    volumes={str(self.workdir): {"bind": str(self.workdir), "mode": "rw"}})
+            else:
+                self.container = self._run_remote(common, lab_env)
+        except BackendError as exc:  # e.g. the engine host's name does not resolve
+            self._fail(str(exc))
         except Exception as exc:
             self._fail(f"cannot start a container of {self.image}: {exc}")
         deadline = started + self.options.start_timeout
         self._wait_healthy(deadline)
+        if self.engine is not None:
+            self._relay_remote(testbed_out)
         testbed = self._read_testbed(testbed_out)
         self._check_health(testbed, deadline)
         self.timings["ready"] = time.monotonic() - started
         self._testbed = testbed
         return testbed
+
+    # ---- a remote engine ----------------------------------------------------------------------------
+    def _run_remote(self, common: dict[str, Any], lab_env: dict[str, str]) -> Container:
+        """The lab behind ctrlab-tunnel on the engine host's address (host networking there, no bind mount,
+        user nobody: no nftables, the userspace firewall a local non-root lab has)."""
+        assert self.client is not None and self.engine is not None and self.image is not None
+        address = engine_address(self.engine)
+        self._token = secrets.token_urlsafe(24)
+        lab = [PYTHON, "-m", "virtual_appliances.lab", *self.command(Path(REMOTE_TESTBED), Path(REMOTE_LAB_DIR))]
+        self._address = address
+        return self.client.containers.run(
+            self.image, ["--bind", address, "--state", REMOTE_STATE, "--", *lab], **common,
+            entrypoint=[PYTHON, "-m", "virtual_appliances.docker.tunnel"], user=REMOTE_USER,
+            environment={"CTRLAB_TESTBED": REMOTE_TESTBED, "HOME": "/tmp", "CTRLAB_TUNNEL_TOKEN": self._token,
+                         **lab_env})
+
+    def _relay_remote(self, testbed_out: Path) -> None:
+        """Read the lab's testbed and CA bundle through the API, relay its endpoints, write the testbed here."""
+        import requests
+        import yaml
+
+        assert self.container is not None and self.workdir is not None
+        try:
+            port = int(json.loads(read_file(self.container, REMOTE_STATE))["port"])
+            raw = yaml.safe_load(read_file(self.container, REMOTE_TESTBED))
+            bundle = self.workdir / "ca-bundle.pem"
+            bundle.write_bytes(read_file(self.container, str(raw["network"]["ca_bundle"])))
+            self.relays = Relays(Engine(self._address, port, self._token))
+            control, mirror = relay_control(raw, self.relays)
+            with requests.Session() as session:
+                session.trust_env = False
+                response = session.get(f"{control}/_sim/netlab", timeout=CONTROL_TIMEOUT_S)
+                response.raise_for_status()
+                netlab = response.json()
+            relay_testbed(raw, netlab, self.relays, str(bundle), mirror)
+        except BackendError as exc:
+            self._fail(str(exc))
+        except Exception as exc:  # the API, the tunnel, a testbed without what a lab's has
+            self._fail(f"cannot reach the lab on {self.engine} through its tunnel: {type(exc).__name__}: {exc}")
+        tmp = testbed_out.with_name(f".{testbed_out.name}.tmp")
+        tmp.write_text(yaml.safe_dump(raw, sort_keys=False))
+        os.chmod(tmp, 0o600)  # the lab's passwords and client secrets
+        tmp.replace(testbed_out)
 
     def _wait_healthy(self, deadline: float) -> None:
         assert self.container is not None
@@ -243,6 +324,9 @@ class DockerBackend(Backend):
             self.container = None
             with contextlib.suppress(Exception):
                 container.remove(force=True)
+        if self.relays is not None:
+            self.relays.close()
+            self.relays = None
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
@@ -282,8 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m harness.backends.docker")
-    parser.add_argument("action", choices=["build", "tag"], help="build: build missing images; tag: print the tags")
+    parser.add_argument("action", choices=["build", "tag", "copy"],
+                        help="build: build missing images; tag: print the tags; copy: the images from --from's "
+                             "engine (built there if missing) to DOCKER_HOST's")
     parser.add_argument("--c100v", action="store_true", help="also the C100V wrapper image (docs/c100v.md)")
+    parser.add_argument("--from", dest="source", metavar="URL", default="unix:///var/run/docker.sock",
+                        help="copy: the engine that has (or builds) the images")
     args = parser.parse_args(argv)
     root = find_project_root(BackendOptions())
     recipes = [SIM, C100V] if args.c100v else [SIM]
@@ -292,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
         for recipe in recipes:
             print(image_tag(root, recipe))
         return 0
+    if args.action == "copy":
+        return _copy(root, recipes, args.source)
     try:
         builder = ImageBuilder(connect(), root, Path("reports") / "docker-build.log")
         tags = [builder.ensure(recipe) for recipe in recipes]
@@ -303,6 +393,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"built: {built}")
     if builder.removed:
         print(f"removed older images: {', '.join(builder.removed)}")
+    return 0
+
+
+def _copy(root: Path, recipes: list[ImageRecipe], source_url: str) -> int:
+    import docker
+
+    try:
+        source = docker.DockerClient(base_url=source_url, timeout=BUILD_TIMEOUT_S)
+        builder = ImageBuilder(source, root, Path("reports") / "docker-build.log")
+        tags = [base_tag(root), *(builder.ensure(recipe) for recipe in recipes)]
+        copied = copy_images(source, connect(BUILD_TIMEOUT_S), tags)
+    except BackendError as exc:
+        print(f"ctrlab docker: {exc}", file=sys.stderr)
+        return 1
+    except docker.errors.DockerException as exc:
+        print(f"ctrlab docker: copy from {source_url}: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(tags))
+    print(f"copied: {', '.join(copied) or 'nothing (all there)'}")
     return 0
 
 

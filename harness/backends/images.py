@@ -210,3 +210,20 @@ class ImageBuilder:
                 self.log.parent.mkdir(parents=True, exist_ok=True)
                 with self.log.open("a") as f:  # one log for every image of a run
                     f.write("".join(lines))
+
+
+def copy_images(source: docker_sdk.DockerClient, target: docker_sdk.DockerClient, tags: list[str]) -> list[str]:
+    """Copy the ``tags`` missing on ``target`` from ``source`` (``docker save | docker load`` through the API:
+    an engine without a way to the package index gets the images another engine built). Returns those copied."""
+    import docker
+
+    copied: list[str] = []
+    for tag in tags:
+        try:
+            target.images.get(tag)
+            continue
+        except docker.errors.ImageNotFound:
+            pass
+        target.images.load(source.images.get(tag).save(named=True))
+        copied.append(tag)
+    return copied
