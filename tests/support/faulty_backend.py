@@ -1,6 +1,7 @@
 """A pytest plugin for subprocess runs (``-p tests.support.faulty_backend``): two extra backends,
 ``faulty-sim`` and ``faulty-docker``, that provision the real lab and then make ``esa1`` refuse every
-commit through the lab's control plane, so scenarios that commit fail for a reason the lab logs."""
+commit through the lab's control plane, so scenarios that commit fail for a reason the lab logs. Every ESA of
+the lab refuses, whichever one a scenario leases."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ CONTROL_TIMEOUT_S = 10
 
 def _refuse_commits(testbed: Testbed) -> Testbed:
     assert testbed.simulator is not None
-    response = requests.post(f"{testbed.simulator.control_url}/_sim/appliances/esa1/faults",
-                             json={"refuse_commit": True}, timeout=CONTROL_TIMEOUT_S)
-    response.raise_for_status()
+    for name in testbed.devices_of("esa"):
+        response = requests.post(f"{testbed.simulator.control_url}/_sim/appliances/{name}/faults",
+                                 json={"refuse_commit": True}, timeout=CONTROL_TIMEOUT_S)
+        response.raise_for_status()
     return testbed
 
 
