@@ -16,7 +16,7 @@ from harness.access import LabAccess
 from harness.leasing import Appliance
 
 from .text import changes_whole_lab
-from .world import World
+from .world import World, no_connection
 
 
 def _changes_whole_lab(request: pytest.FixtureRequest) -> bool:
@@ -50,8 +50,7 @@ def missing_interface(request: pytest.FixtureRequest, device: Appliance) -> str 
     that interface (an SSH-only or GUI-only appliance), in the drivers' words; None when it does."""
     for role in ("cli", "gui"):
         if request.node.get_closest_marker(role) and not device.has(role):
-            return (f"the scenario is tagged @{role} and the testbed gives no {role} connection for {device.name} "
-                    f"(devices.{device.name}.connections.{role})")
+            return f"the scenario is tagged @{role} and {no_connection(device, role)}"
     return None
 
 

@@ -83,11 +83,21 @@ class World:
     # ---- plumbing ---------------------------------------------------------------------------------
     @property
     def cli(self) -> AsyncOSCli:
+        self._needs("CLI")
         return self.lab.cli(self.device)
 
     @property
     def gui(self) -> AsyncOSGui:
+        self._needs("GUI")
         return self.lab.gui(self.device)
+
+    def _needs(self, interface: str) -> None:
+        """A scenario tagged neither @cli nor @gui promised no interface: where it reaches for one the testbed
+        does not give the appliance, it skips. A @cli or @gui one that reaches for the other interface is a
+        harness defect, which the driver's MissingConnection reports (a tagged one lacking its own skipped
+        before it began: ``steps.fixtures.missing_interface``)."""
+        if self._only() is None and not self.offers(interface):
+            pytest.skip(f"the scenario drives the {interface} and {no_connection(self.device, interface.lower())}")
 
     def sse(self, region: str | None = None) -> SseAdmin:
         return self.lab.sse(region)
@@ -517,6 +527,11 @@ class World:
         self.values["sender ip"] = (
             self.device.endpoint("smtp")[0] if _is_loopback_host(self.device) else self.values.get("sender ip", "")
         )
+
+
+def no_connection(device: Appliance, role: str) -> str:
+    """The drivers' words for an interface the testbed does not give (harness.drivers.MissingConnection)."""
+    return f"the testbed gives no {role} connection for {device.name} (devices.{device.name}.connections.{role})"
 
 
 def _is_loopback_host(device: Appliance) -> bool:

@@ -79,3 +79,16 @@ def test_a_scenario_tagged_with_an_interface_the_testbed_lacks_skips_naming_the_
         assert run.returncode == 0, (run.stdout + run.stderr)[-6000:]
         assert count(summary, "skipped") >= 5 and count(summary, "passed") == 0, summary
         assert line in run.stdout, run.stdout[-4000:]
+
+
+def test_a_scenario_tagged_neither_skips_where_it_drives_an_interface_the_testbed_lacks(
+        sim_lab: dict, tmp_path: Path) -> None:
+    """Untagged scenarios read the appliance through whichever interface the testbed gives; one whose steps
+    drive the CLI ("... through the CLI") skips on a GUI-only appliance, naming the connection, never fails."""
+    gui = gui_only(yaml.safe_load(yaml.safe_dump(sim_lab)), tmp_path / "gui-only.yaml")
+    run, summary = features(gui, "-m", "not gui and not cli")
+    assert run.returncode == 0, (run.stdout + run.stderr)[-6000:]
+    assert count(summary, "passed") >= 90 and count(summary, "skipped") >= 1, summary
+    skips = [line for line in run.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert all("the scenario drives the CLI and the testbed gives no cli connection for" in line
+               and ".connections.cli)" in line for line in skips), "\n".join(skips)
