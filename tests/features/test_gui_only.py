@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.features.test_ssh_only import ssh_only
+from tests.features.test_ssh_only import ssh_only, without
 from tests.support.running_lab import running_lab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,12 +25,7 @@ RUN_TIMEOUT_S = 900
 
 
 def gui_only(testbed: dict, path: Path) -> Path:
-    for device in testbed["devices"].values():
-        for interface in ("cli", "api"):
-            device.get("connections", {}).pop(interface, None)
-    path.write_text(yaml.safe_dump(testbed, sort_keys=False))
-    path.chmod(0o600)
-    return path
+    return without(testbed, path, ("cli", "api"))
 
 
 @pytest.fixture(scope="module")
