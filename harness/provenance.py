@@ -2,19 +2,23 @@
 
 A testbed's ``simulator:`` block is only a claim: the same file may point its devices at real gear. A
 device counts as a simulator only when, over its own protocol, it says what a real appliance never says:
-its SSH identification line is ``SSH-2.0-ctrlab-sim_<lab id>`` and the testbed's simulator control plane
-(``/_sim/health``) reports that same lab id. Everything else (no CLI connection, another banner, no control
-plane, another lab's id, no answer) is real or unknown gear: destructive scenarios need
-``--allow-destructive`` there, and its settings are recorded and restored.
+its SSH identification line is ``SSH-2.0-ctrlab-sim_<lab id>`` (or, for an appliance the testbed reaches
+only over its web GUI, the GUI's ``Server`` header is ``ctrlab-sim_<lab id>``) and the testbed's simulator
+control plane (``/_sim/health``) reports that same lab id. Everything else (neither connection, another
+banner or header, no control plane, another lab's id, no answer) is real or unknown gear: destructive
+scenarios need ``--allow-destructive`` there, and its settings are recorded and restored.
 
 The check is made once per lab, when a guarded scenario first leases it, and costs one TCP read per
-device (the identification line comes before any key exchange) plus one HTTP GET.
+device (the identification line comes before any key exchange), or one HTTPS GET for a GUI-only one, plus
+one HTTP GET.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import ssl
+import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING
 
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from .testbed import Testbed
 
 BANNER_PREFIX = "SSH-2.0-ctrlab-sim_"
+SERVER_PREFIX = "ctrlab-sim_"  # the simulated GUI's Server header
 TIMEOUT_S = 5.0
 _KEY = ("ctrlab-provenance",)
 
@@ -43,6 +48,18 @@ def ssh_banner(host: str, port: int, timeout: float = TIMEOUT_S) -> str:
                     return line.decode("ascii", "replace").rstrip("\r")
             data = lines[-1]
     raise ConnectionError("no SSH identification line")
+
+
+def gui_server(url: str, ca_bundle: str | None, timeout: float = TIMEOUT_S) -> str:
+    """The ``Server`` header the web GUI at ``url`` answers with (any status), verified with the testbed's CA."""
+    context = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
+    # No proxy: the GUI is reached as the drivers reach it, directly.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return str(response.headers.get("Server", ""))
+    except urllib.error.HTTPError as exc:  # a login page or an error page still names its server
+        return str(exc.headers.get("Server", ""))
 
 
 def control_lab_id(control_url: str, timeout: float = TIMEOUT_S) -> str:
@@ -69,9 +86,18 @@ def unproven(testbed: Testbed, timeout: float = TIMEOUT_S) -> dict[str, str]:
         return {name: f"the simulator control plane did not vouch for it ({type(exc).__name__})"
                 for name in testbed.devices}
     for name, device in testbed.devices.items():
-        cli = device.connections.cli
+        cli, gui = device.connections.cli, device.connections.gui
+        if cli is None and gui is not None:
+            try:
+                server = gui_server(f"{gui.protocol}://{gui.host}:{gui.port}/", testbed.network.ca_bundle, timeout)
+            except (OSError, ValueError) as exc:
+                why[name] = f"its GUI did not identify itself ({type(exc).__name__})"
+                continue
+            if server != f"{SERVER_PREFIX}{lab_id}":
+                why[name] = f"its GUI's server is {server[:60]!r}, not this lab's simulator"
+            continue
         if cli is None:
-            why[name] = "no SSH connection to ask it what it is"
+            why[name] = "no SSH or GUI connection to ask it what it is"
             continue
         try:
             banner = ssh_banner(cli.host, cli.port, timeout)

@@ -13,9 +13,10 @@ from collections.abc import Iterator
 import pytest
 
 from harness.access import LabAccess
+from harness.leasing import Appliance
 
 from .text import changes_whole_lab
-from .world import World
+from .world import World, no_connection
 
 
 def _changes_whole_lab(request: pytest.FixtureRequest) -> bool:
@@ -44,6 +45,15 @@ def device_kind(request: pytest.FixtureRequest) -> str:
     return "esa"
 
 
+def missing_interface(request: pytest.FixtureRequest, device: Appliance) -> str | None:
+    """The one line a @cli / @gui scenario skips with when the testbed does not give the leased appliance
+    that interface (an SSH-only or GUI-only appliance), in the drivers' words; None when it does."""
+    for role in ("cli", "gui"):
+        if request.node.get_closest_marker(role) and not device.has(role):
+            return f"the scenario is tagged @{role} and {no_connection(device, role)}"
+    return None
+
+
 @pytest.fixture
 def world(request: pytest.FixtureRequest, lab_access: LabAccess) -> Iterator[World]:
     kind = device_kind(request)
@@ -52,6 +62,10 @@ def world(request: pytest.FixtureRequest, lab_access: LabAccess) -> Iterator[Wor
         device = lease.__enter__()
     except LookupError as exc:
         pytest.skip(f"the testbed cannot run this scenario: {exc}")
+    missing = missing_interface(request, device)
+    if missing:
+        lease.__exit__(None, None, None)
+        pytest.skip(missing)
     w = World(request=request, lab=lab_access, device=device)
     try:
         yield w

@@ -83,11 +83,21 @@ class World:
     # ---- plumbing ---------------------------------------------------------------------------------
     @property
     def cli(self) -> AsyncOSCli:
+        self._needs("CLI")
         return self.lab.cli(self.device)
 
     @property
     def gui(self) -> AsyncOSGui:
+        self._needs("GUI")
         return self.lab.gui(self.device)
+
+    def _needs(self, interface: str) -> None:
+        """A scenario tagged neither @cli nor @gui promised no interface: where it reaches for one the testbed
+        does not give the appliance, it skips. A @cli or @gui one that reaches for the other interface is a
+        harness defect, which the driver's MissingConnection reports (a tagged one lacking its own skipped
+        before it began: ``steps.fixtures.missing_interface``)."""
+        if self._only() is None and not self.offers(interface):
+            pytest.skip(f"the scenario drives the {interface} and {no_connection(self.device, interface.lower())}")
 
     def sse(self, region: str | None = None) -> SseAdmin:
         return self.lab.sse(region)
@@ -120,12 +130,29 @@ class World:
         return problems
 
     # ---- reading the appliance ----------------------------------------------------------------------
+    def offers(self, interface: str) -> bool:
+        """Whether the testbed gives the leased appliance this interface ("CLI": its ``cli`` connection, SSH;
+        "GUI": its ``gui`` connection), so on gear an SSH-only or GUI-only appliance is taken as it is."""
+        return self.device.has(interface.lower())
+
+    def _only(self) -> str | None:
+        """"CLI" for a @cli scenario (not also @gui), "GUI" for a @gui one (not also @cli), else None."""
+        tagged = [i for i in ("CLI", "GUI") if self.request.node.get_closest_marker(i.lower())]
+        return tagged[0] if len(tagged) == 1 else None
+
     @property
     def interface(self) -> str:
-        """The interface the scenario drives: "CLI" for a @cli scenario (not also @gui), else "GUI".
-        Interfaces are their own oracles: a @cli scenario sets up and reads state through the CLI only."""
-        node = self.request.node
-        return "CLI" if node.get_closest_marker("cli") and not node.get_closest_marker("gui") else "GUI"
+        """The interface the scenario reads the appliance's state through. Interfaces are their own oracles:
+        a @cli scenario reads through the CLI only, a @gui one through the GUI only; one tagged both or
+        neither reads Network > Cloud Service Settings where the testbed gives the GUI, else the CLI."""
+        return self._only() or ("GUI" if self.offers("GUI") or not self.offers("CLI") else "CLI")
+
+    @property
+    def setup_interface(self) -> str:
+        """The interface the set-ups (known state, enabling, registering) go through: the scenario's own for a
+        @cli or @gui scenario; for one tagged both or neither the CLI where the testbed gives it (one batch),
+        else the GUI."""
+        return self._only() or ("CLI" if self.offers("CLI") or not self.offers("GUI") else "GUI")
 
     def cloud_state(self) -> CloudState:
         """The cloud service state through the scenario's interface: the CLI's dialogs for a @cli scenario,
@@ -181,16 +208,26 @@ class World:
             if self.interface == "GUI":
                 self.gui.page = None  # the page read before the reset is stale
             return
+        via = self.setup_interface
+        if via == "GUI" and self._gui_has_pending():
+            self.gui.abandon_changes()  # first: the GUI's commit below would commit them too
         state = self.cloud_state()
         if state.in_progress:
             state = self.wait_state("registration", lambda s: not s.in_progress, "the registration to settle")
         if state.registered:
-            self.cli.exec("cloudserviceconfig deregister", check=True)
+            if via == "GUI":
+                self.gui.deregister()
+            else:
+                self.cli.exec("cloudserviceconfig deregister", check=True)
             self.wait_state("deregistration", lambda s: not s.registered and "deregistration" not in s.status,
                             "the deregistration to finish")
         if state.enabled.lower() == "enabled":
-            self.cli.exec(["threatresponseconfig disable", 'commit "ctrlab: known state"'], check=True)
-        if self.interface == "GUI" and self._gui_has_pending():
+            if via == "GUI":
+                self.gui.edit_cloud_settings(enable=False)
+                self.gui.commit_changes("ctrlab: known state")
+            else:
+                self.cli.exec(["threatresponseconfig disable", 'commit "ctrlab: known state"'], check=True)
+        if via == "CLI" and self.interface == "GUI" and self._gui_has_pending():
             self.gui.abandon_changes()
         self.forget_sse_records()
 
@@ -262,7 +299,13 @@ class World:
             self.check(contains(out, "Changes committed:") or contains(out, NOTHING_TO_COMMIT),
                        "Changes committed: <date>", out, "set-up: SETTRS and commit")
         elif state.enabled.lower() == "enabled" and server:
-            self.switch_server(server, "CLI")
+            self.switch_server(server, self.setup_interface)
+        elif state.enabled.lower() != "enabled" and self.setup_interface == "GUI":
+            self.enable(server, "GUI")
+            self.check(self.gui.page is not None and self.gui.page.has_text("Your changes have been committed"),
+                       "Success — Your changes have been committed.",
+                       self.gui.page.text[:800] if self.gui.page is not None else "(no page)",
+                       "set-up: enabling Threat Response (Edit Settings, Submit, Commit Changes)")
         elif state.enabled.lower() != "enabled":
             result = self.cli.exec(["threatresponseconfig enable"]
                                    + ([f"cloudserviceconfig settrs {server.upper()}"] if server else [])
@@ -309,7 +352,7 @@ class World:
         """Given: the whole procedure, enable + token from the server's region + register + wait."""
         server = (server or SERVER_OF_REGION[self.lab.region]).upper()
         self.waiting_for_token(server)
-        self.register(self.new_token(region or REGION_OF_SERVER[server]), "CLI")
+        self.register(self.new_token(region or REGION_OF_SERVER[server]), self.setup_interface)
         state = self.wait_registered()
         self.check(state.registered, "The appliance is successfully registered with the Cisco Threat Response portal.",
                    state.describe(), "set-up: registering the appliance")
@@ -484,6 +527,11 @@ class World:
         self.values["sender ip"] = (
             self.device.endpoint("smtp")[0] if _is_loopback_host(self.device) else self.values.get("sender ip", "")
         )
+
+
+def no_connection(device: Appliance, role: str) -> str:
+    """The drivers' words for an interface the testbed does not give (harness.drivers.MissingConnection)."""
+    return f"the testbed gives no {role} connection for {device.name} (devices.{device.name}.connections.{role})"
 
 
 def _is_loopback_host(device: Appliance) -> bool:

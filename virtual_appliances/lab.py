@@ -180,7 +180,9 @@ class Lab:
         self._stoppers.append(stop_ssh)
         endpoints.ports["cli"] = ssh.sockets[0].getsockname()[1]
         middleware = [logging_middleware(f"appliance/{name}/gui", self.reqlog)]
-        endpoints.ports["gui"] = await self._serve(gui_app(appliance, middlewares=middleware), tls)
+        gui = gui_app(appliance, middlewares=middleware)
+        identify(gui, f"ctrlab-sim_{self.lab_id}")  # a GUI-only appliance proves it is a simulator here
+        endpoints.ports["gui"] = await self._serve(gui, tls)
         middleware = [logging_middleware(f"appliance/{name}/api", self.reqlog)]
         endpoints.ports["api"] = await self._serve(api_app(appliance, self.redactor, middlewares=middleware), tls)
         self.connector.api_ports[name] = endpoints.ports["api"]
@@ -415,6 +417,16 @@ class Lab:
                 event, settled = await self.clock.advance_to_next(appliance.spec.name)
                 if event is None or not settled:
                     raise RuntimeError(f"--integrated: {appliance.spec.name}: {what} did not happen")
+
+
+def identify(app: web.Application, server: str) -> None:
+    """Every answer of ``app`` names the lab in its Server header (``ctrlab-sim_<lab id>``), as the SSH
+    identification line does: how the harness tells this lab's appliances from real gear over the GUI alone."""
+
+    async def stamp(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["Server"] = server
+
+    app.on_response_prepare.append(stamp)
 
 
 def _public_line(key: asyncssh.SSHKey) -> str:

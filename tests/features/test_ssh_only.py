@@ -17,13 +17,18 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 900
 
 
-def ssh_only(testbed: dict, path: Path) -> Path:
+def without(testbed: dict, path: Path, interfaces: tuple[str, ...]) -> Path:
+    """The testbed written to ``path`` with each appliance's ``interfaces`` connections removed."""
     for device in testbed["devices"].values():
-        for interface in ("gui", "api"):
+        for interface in interfaces:
             device.get("connections", {}).pop(interface, None)
     path.write_text(yaml.safe_dump(testbed, sort_keys=False))
     path.chmod(0o600)
     return path
+
+
+def ssh_only(testbed: dict, path: Path) -> Path:
+    return without(testbed, path, ("gui", "api"))
 
 
 def test_every_cli_scenario_passes_on_an_appliance_with_only_ssh(tmp_path: Path) -> None:
