@@ -74,6 +74,10 @@ class GuiSettingsKeeper:
                 gui.deregister()
                 self._wait(lambda s: not s.registered, "deregistration")
             if (now.enabled, now.server) != (snapshot.enabled, snapshot.server):
+                if not snapshot.enabled and snapshot.server and now.server != snapshot.server:
+                    # a disabled appliance shows its server, but the select is greyed out while the box is
+                    # unchecked: choose it enabled, then uncheck; one commit for both
+                    gui.edit_cloud_settings(enable=True, server=snapshot.server)
                 gui.edit_cloud_settings(enable=snapshot.enabled,
                                         server=snapshot.server if snapshot.enabled else None)
                 gui.commit_changes("ctrlab: restore the cloud settings recorded before a destructive scenario")

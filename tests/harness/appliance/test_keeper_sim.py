@@ -67,3 +67,22 @@ def test_restore_of_an_unchanged_appliance_changes_nothing(testbed: dict[str, An
     keeper.restore(before)
     assert keeper.snapshot() == before
     assert gui.cloud_service_settings().button("Commit Changes") is None  # nothing was staged
+
+
+def test_restore_of_a_disabled_appliance_brings_back_the_server_it_showed(testbed: dict[str, Any]) -> None:
+    keeper, gui, _ = make_keeper(testbed)
+    if keeper.snapshot().registered:
+        gui.deregister()
+        poll_until(keeper.snapshot, 20, accept=lambda s: not s.registered, describe="deregistered", interval=0.05)
+    for enable in (True, False):  # EUROPE chosen (it may be already), then disabled
+        gui.edit_cloud_settings(enable=enable, server="EUROPE (api.eu.sse.itd.cisco.com)" if enable else None)
+        if gui.cloud_service_settings().button("Commit Changes") is not None:
+            gui.commit_changes("keeper test")
+    before = keeper.snapshot()
+    assert before == CloudSettings(enabled=False, server="EUROPE (api.eu.sse.itd.cisco.com)", registered=False)
+
+    gui.edit_cloud_settings(enable=True, server="AMERICAS (api-sse.cisco.com)")  # a destructive scenario
+    gui.commit_changes("destroy")
+
+    keeper.restore(before)
+    assert keeper.snapshot() == before
