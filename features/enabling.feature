@@ -10,6 +10,7 @@ Feature: Enabling the Threat Response integration on the appliance
 
   @req:ENA-1 @gui
   Scenario: The initial Cloud Service Settings page shows Threat Response disabled
+    Given the appliance is as it left the factory
     When I open "Network > Cloud Service Settings" in the GUI
     Then the page shows "Threat Response:" as "Disabled"
     And the page shows "Threat Response Server:" as "No Server is set."
@@ -60,6 +61,7 @@ Feature: Enabling the Threat Response integration on the appliance
 
   @req:ENA-3 @gui
   Scenario: AMERICAS is the default Threat Response server
+    Given the appliance is as it left the factory
     When I open "Network > Cloud Service Settings" in the GUI
     And I click "Edit Settings"
     Then "AMERICAS (api-sse.cisco.com)" is selected for "Threat Response Server"

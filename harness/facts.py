@@ -39,6 +39,7 @@ REGIONS: tuple[str, ...] = tuple(r.name for r in REGION_TABLE)
 REGION = {r.name: r for r in REGION_TABLE}
 SERVER_OF_REGION = {r.name: r.server for r in REGION_TABLE}
 REGION_OF_SERVER = {r.server: r.name for r in REGION_TABLE}
+DEFAULT_SERVER = REGION_TABLE[0].server  # ENA-3: what a fresh appliance selects when Threat Response is enabled
 # How the appliance shows a server in its choice lists and on the page: "AMERICAS (api-sse.cisco.com)".
 SERVER_LABEL = {r.server: f"{r.server} ({r.sse_api})" for r in REGION_TABLE}
 

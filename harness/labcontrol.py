@@ -59,6 +59,7 @@ class LabControl(Protocol):
 
     # ---- the appliance as a lab engineer would prepare it -------------------------------------------------
     def reset_appliance(self, device: str) -> bool: ...
+    def factory_fresh(self, device: str) -> None: ...
     def set_release(self, device: str, version: str, original: str) -> Undo: ...
     def join_cluster(self, device: str, cluster: str) -> Undo: ...
     def set_licensing(self, device: str, *, smart_licensing: bool | None = None,
@@ -100,6 +101,9 @@ class SimLabControl:
         force (the protocol path, which this speeds up, would not touch them either)."""
         self.plane.post(f"/_sim/appliances/{device}/reset", {"keep_faults": True})
         return True
+
+    def factory_fresh(self, device: str) -> None:
+        self.reset_appliance(device)  # the simulator's reset is the factory state: no server ever chosen
 
     def set_release(self, device: str, version: str, original: str) -> Undo:
         self._appliance(device, "spec", {"version": version})
@@ -216,6 +220,12 @@ class GearLabControl:
 
     def reset_appliance(self, device: str) -> bool:
         return False  # the caller walks the documented procedures over the appliance's own interfaces
+
+    def factory_fresh(self, device: str) -> None:
+        # No documented procedure unselects a server: a lab puts a VM back (e.g. a snapshot revert) or a person
+        # provides a new appliance.
+        self._run("factory_fresh", "an appliance as it left the factory (no Threat Response server ever chosen)",
+                  device=device)
 
     def set_release(self, device: str, version: str, original: str) -> Undo:
         if version == original:

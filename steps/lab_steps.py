@@ -22,6 +22,13 @@ from .text import sentence
 from .world import World
 
 
+@given("the appliance is as it left the factory")
+def factory_fresh(world: World) -> None:
+    """ENA-1/ENA-3 describe a fresh appliance: no server chosen yet, which no documented procedure restores."""
+    world.lab.control.factory_fresh(world.device.name)
+    world.forget_pages()
+
+
 @given(sentence(r"the appliance runs AsyncOS {version}"))
 def runs_version(world: World, version: str) -> None:
     undo = world.lab.control.set_release(world.device.name, version, world.device.version)

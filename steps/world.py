@@ -23,6 +23,7 @@ from harness.appliance.cloud_page import CloudSettingsView, labels_for, read_clo
 from harness.cloud import SseAdmin, ThreatResponseClient
 from harness.errors import ApiError, AuthenticationFailed, CliError
 from harness.facts import (
+    DEFAULT_SERVER,
     EMAIL_MODULE_TITLE,
     NOTHING_TO_COMMIT,
     REGION_OF_SERVER,
@@ -205,8 +206,7 @@ class World:
         appliance (a simulator), the same state, its SSE records and modules included, is one call.
         """
         if self.lab.control.reset_appliance(self.device.name):
-            if self.interface == "GUI":
-                self.gui.page = None  # the page read before the reset is stale
+            self.forget_pages()
             return
         via = self.setup_interface
         if via == "GUI" and self._gui_has_pending():
@@ -230,6 +230,11 @@ class World:
         if via == "CLI" and self.interface == "GUI" and self._gui_has_pending():
             self.gui.abandon_changes()
         self.forget_sse_records()
+
+    def forget_pages(self) -> None:
+        """After the lab changed the appliance behind the GUI's back: the page read before is stale."""
+        if self.interface == "GUI":
+            self.gui.page = None
 
     def forget_sse_records(self) -> None:
         """Delete the appliance's records from every region's SSE device list (the portal's delete):
@@ -283,6 +288,9 @@ class World:
                                settle=True)
 
     def waiting_for_token(self, server: str | None = None) -> None:
+        """Enabled, not registered, the token field shown, on ``server`` (by default the default server, which a
+        reset appliance selects by itself; one that was not reset may still show an earlier scenario's)."""
+        server = server or DEFAULT_SERVER
         self.ensure_threat_response_in_sse()
         state = self.cloud_state()
         if state.registered or state.in_progress:

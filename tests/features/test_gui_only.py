@@ -89,11 +89,9 @@ def test_a_scenario_tagged_neither_skips_where_it_drives_an_interface_the_testbe
                and ".connections.cli)" in line for line in skips), "\n".join(skips)
 
 
-# Scenarios that need a factory-fresh appliance or the lab region's server, which no documented procedure
-# restores on gear (found by the walk below, with the CLI set-ups on a full testbed alike): ENA-1's "No Server
-# is set.", ENA-3's default selection, and the technote registration whose Given names no server.
-NEEDS_A_FRESH_APPLIANCE = ("initial_cloud_service_settings_page", "americas_is_the_default",
-                           "registering_in_the_gui_as_the_technote")
+# Scenarios that need a factory-fresh appliance, which no documented procedure restores on gear (found by the
+# walk below, with the CLI set-ups on a full testbed alike): ENA-1's "No Server is set.", ENA-3's default selection.
+NEEDS_A_FRESH_APPLIANCE = ("initial_cloud_service_settings_page", "americas_is_the_default")
 
 
 def test_gui_scenarios_reach_their_known_state_through_the_gui_as_on_gear(sim_lab: dict, tmp_path: Path) -> None:

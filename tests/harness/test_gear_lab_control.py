@@ -33,3 +33,14 @@ def test_expired_tokens_through_a_lab_action() -> None:
     control.expire_tokens("nam")()
     with pytest.raises(pytest.skip.Exception, match="past its expiry"):
         GearLabControl({}).expire_tokens("nam")
+
+
+def test_a_factory_fresh_appliance_through_a_lab_action_or_named_as_a_manual_set_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "reverted"
+    script = f'import pathlib, sys; pathlib.Path("{marker}").write_text(sys.argv[1])'
+    revert_vm = f"{sys.executable} -c '{script}' {{device}}"  # what a snapshot revert would be, with the device
+    control = GearLabControl({"lab_actions": {"factory_fresh": {"apply": revert_vm}}})
+    control.factory_fresh("esa1")
+    assert marker.read_text() == "esa1"
+    with pytest.raises(pytest.skip.Exception, match="as it left the factory"):
+        GearLabControl({}).factory_fresh("esa1")
