@@ -76,7 +76,11 @@ def check_faults(faults: list[Fault]) -> list[str]:
     """Each fault applies to exactly one place of the real tree's file, names a known fact, and every fact of
     the map has at least one fault."""
     facts = {f.id: f for f in load_facts()}
+    scenarios = scenarios_in()
     out = []
+    for fact in facts.values():  # power runs a fault against its requirement's scenarios only
+        out += [f"{fact.id}: scenario {t!r} does not carry @req:{fact.req}, so no fault of {fact.id} runs it"
+                for t in fact.scenarios if t in scenarios and fact.req not in scenarios[t].reqs]
     for fault in faults:
         path = ROOT / "virtual_appliances" / fault.file
         if fault.fact not in facts:
