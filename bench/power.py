@@ -76,7 +76,11 @@ def check_faults(faults: list[Fault]) -> list[str]:
     """Each fault applies to exactly one place of the real tree's file, names a known fact, and every fact of
     the map has at least one fault."""
     facts = {f.id: f for f in load_facts()}
+    scenarios = scenarios_in()
     out = []
+    for fact in facts.values():  # power runs a fault against its requirement's scenarios only
+        out += [f"{fact.id}: scenario {t!r} does not carry @req:{fact.req}, so no fault of {fact.id} runs it"
+                for t in fact.scenarios if t in scenarios and fact.req not in scenarios[t].reqs]
     for fault in faults:
         path = ROOT / "virtual_appliances" / fault.file
         if fault.fact not in facts:
@@ -138,6 +142,11 @@ def selection(req: str) -> tuple[list[str], set[str]]:
     """The scenarios of a requirement, as pytest -k names, and the titles in the real-gear selection."""
     scenarios = [s for s in scenarios_in().values() if req in s.reqs]
     return [s.title for s in scenarios], {s.title for s in scenarios if s.real_gear}
+
+
+def known_gaps() -> set[str]:
+    """Titles of the @known scenarios: expected to fail (xfail strict) until the simulator is mended."""
+    return {s.title for s in scenarios_in().values() if any(tag.startswith("@known:") for tag in s.tags)}
 
 
 def run_once(testbed: Path, titles: list[str], junit: Path) -> dict[str, str]:
@@ -208,9 +217,13 @@ def report(verdicts: list[Verdict]) -> str:
         lines.append(f"faults resting on one scenario: {len(single)}" + (f" ({', '.join(single)})" if single else ""))
         ran = {t for v in counted for t in selection(v.fault.req)[0]}
         red = {t for v in counted for t in v.caught_by}
-        idle = sorted(ran - red)
+        known = {t for t in ran if t in known_gaps()}
+        idle = sorted(ran - red - known)
         lines.append(f"scenarios run that no fault turned red: {len(idle)} of {len(ran)}"
                      + "".join(f"\n  - {t}" for t in idle))
+        if known:  # xfail(strict): a broken simulator leaves them failing as expected; only mending it turns them red
+            lines.append(f"known simulator gaps (@known, xfail), not counted: {len(known)}"
+                         + "".join(f"\n  - {t}" for t in sorted(known)))
     errors = [v for v in verdicts if v.error]
     if errors:
         lines.append(f"faults that broke the lab (not counted): {len(errors)}")

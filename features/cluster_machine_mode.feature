@@ -83,7 +83,7 @@ Feature: Clusters, machine mode and batch commands
     And I commit the changes in the CLI with comment "batch"
     Then the CLI shows Threat Response "Disabled"
 
-  @req:REG-10 @cli
+  @req:REG-10 @req:REG-3 @cli
   Scenario: cloudserviceconfig registers in the batch format
     Given the appliance is waiting for a registration token
     And a registration token from the "nam" SSE

@@ -31,7 +31,7 @@ Feature: Enabling the Threat Response integration on the appliance
     And the page shows the status "The Cisco Cloud Service is busy. Navigate back to this page after some time to check the appliance status."
     And within the cloud_ready deadline the page shows a "Registration Token" field and a "Register" button
 
-  @req:ENA-2 @gui
+  @req:ENA-2 @req:ENA-4 @gui
   Scenario: The commit comment is optional
     When I open "Network > Cloud Service Settings" in the GUI
     And I click "Edit Settings"

@@ -56,9 +56,10 @@ Feature: Adding the appliance's module in Threat Response
       | -5   |
       | abc  |
 
-  @req:VER-3
+  @req:VER-3 @req:VER-1
   Scenario: A module cannot be saved without a registered device
-    Given the appliance is waiting for a registration token
+    Given Threat Response is enabled in SSE Cloud Services
+    And the appliance is waiting for a registration token
     When I open the "Registered Device" choices of a new "Email Security Appliance" module
     Then the choices do not include the appliance
 

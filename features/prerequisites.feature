@@ -20,7 +20,7 @@ Feature: Prerequisites of the Threat Response integration
     When I sign in to the "eu" Threat Response with the "nam" API client
     Then the sign-in is refused
 
-  @req:PRE-1
+  @req:PRE-1 @req:RIB-3
   Scenario: A wrong client password is refused
     When I sign in to Threat Response with the testbed's API client and the password "not-the-password"
     Then the sign-in is refused

@@ -39,7 +39,7 @@ Feature: Registering the appliance with Threat Response
     And the CLI has no uncommitted changes
     And within the registration deadline the appliance is registered with Threat Response
 
-  @req:REG-2 @req:REG-3
+  @req:REG-2 @req:REG-3 @req:PRE-3
   Scenario Outline: Registering through the <interface> in the <region> region
     Given the appliance is waiting for a registration token on server "<server>"
     When I register the appliance with a new token from the "<region>" SSE through the <interface>
@@ -130,7 +130,7 @@ Feature: Registering the appliance with Threat Response
     Then the CLI output does not contain "Enter a registration token key"
     And the CLI does not ask for a registration token
 
-  @req:REG-2 @gui
+  @req:REG-2 @req:ENA-4 @gui
   Scenario: The page asks for no token while the cloud service is busy
     When I enable Threat Response with server "AMERICAS" through the GUI
     Then the page shows the status "The Cisco Cloud Service is busy. Navigate back to this page after some time to check the appliance status."

@@ -69,7 +69,7 @@ Feature: SecureX ribbon, casebook and pivot menu
     And the client can "list response actions"
     And the client cannot "create a casebook"
 
-  @req:RIB-3
+  @req:RIB-3 @req:PRE-1
   Scenario: A wrong client password is refused, the right one authenticates
     Given a Threat Response API client with the ribbon scopes
     When I authenticate the ribbon with the client and the password "wrong-password" on the "nam" server
@@ -77,7 +77,7 @@ Feature: SecureX ribbon, casebook and pivot menu
     When I authenticate the ribbon with the client on the "nam" server
     Then the authentication succeeds
 
-  @req:RIB-3 @region:eu
+  @req:RIB-3 @req:PRE-1 @region:eu
   Scenario: The ribbon login can be edited later to another server
     Given a Threat Response API client with the ribbon scopes
     When I authenticate the ribbon with the client on the "nam" server

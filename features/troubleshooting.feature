@@ -101,7 +101,7 @@ Feature: Troubleshooting cases of the technote
     When I register the appliance with a new token from the "nam" SSE through the CLI
     Then within the registration deadline the appliance is registered with Threat Response
 
-  @req:TS-5 @req:VER-7 @device:sma
+  @req:TS-5 @req:VER-7 @req:PRE-5 @device:sma
   Scenario: TS-5 An SMA on AsyncOS 12.5 or later integrates on behalf of its ESAs
     When I read the appliance's version in the CLI
     Then the appliance meets the documented version prerequisite

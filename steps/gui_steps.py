@@ -70,7 +70,13 @@ def uncheck_box(world: World, label: str) -> None:
 
 @step(sentence(r"I choose {option} for {label}"))
 def choose(world: World, option: str, label: str) -> None:
-    world.gui.fill({field_label(world, label): world.text(option)})
+    label_, text = field_label(world, label), world.text(option)
+    form = _page_as_is(world).form_with(label_)
+    shown = [o.text for f in (form.fields_labelled(label_) if form else []) if f.kind == "select" for o in f.options]
+    if shown:  # a row with a select and a text box ("Subject:") must not take a missing choice as text
+        world.check(any(norm(o).startswith(norm(text)) for o in shown), f'"{text}" among the choices of "{label_}"',
+                    shown, "the page")
+    world.gui.fill({label_: text})
 
 
 @step(sentence(r"I enter {value} into {label}"))

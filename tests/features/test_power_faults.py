@@ -39,3 +39,23 @@ def test_the_selection_is_the_requirements_scenarios() -> None:
     titles, gear = power.selection("REG-1")
     assert "The default token expiration time is 1 hour" in titles
     assert gear <= set(titles)
+
+
+def test_a_fact_whose_scenario_lacks_its_requirement_tag_is_reported(monkeypatch) -> None:
+    # power runs a fault against the scenarios tagged with its requirement: an untagged one would never run
+    from harness.coverage import Fact
+
+    real = power.load_facts()
+    stray = Fact(id="VER-1.f99", req="VER-1", text="x", source="inferred",
+                 scenarios=("The default token expiration time is 1 hour",))
+    monkeypatch.setattr(power, "load_facts", lambda: [*real, stray])
+    problems = power.check_faults(power.load_faults())
+    assert any(line.startswith("VER-1.f99:") and "@req:VER-1" in line for line in problems)
+
+
+def test_known_gaps_are_listed_apart_from_the_scenarios_no_fault_turned_red() -> None:
+    fault = next(f for f in power.load_faults() if f.fact == "PRE-5.f1")
+    known = "An ESA on AsyncOS <version> does not meet the prerequisite and is not integrated directly"
+    assert known in power.known_gaps()
+    idle, _, gaps = power.report([power.Verdict(fault)]).partition("known simulator gaps")
+    assert known not in idle and known in gaps
