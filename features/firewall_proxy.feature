@@ -9,7 +9,7 @@ Feature: Firewall and proxy between the appliance and the cloud
   Background:
     Given the appliance starts with cloud services disabled
 
-  @req:PRE-3 @req:REG-8
+  @req:PRE-3 @req:REG-8 @cli
   Scenario Outline: A firewall that <action>s HTTPS to "<fqdn>" makes registration fail until it is opened
     Given the appliance is waiting for a registration token on server "<server>"
     And the firewall <action>s HTTPS to "<fqdn>"
@@ -32,7 +32,7 @@ Feature: Firewall and proxy between the appliance and the cloud
       | EUROPE | eu     | api.eu.sse.itd.cisco.com | reject |
       | EUROPE | eu     | est.sco.cisco.com        | reject |
 
-  @req:PRE-3
+  @req:PRE-3 @gui
   Scenario Outline: Blocking another region's FQDN does not affect registration in "<region>"
     Given the appliance is waiting for a registration token on server "<server>"
     And the firewall drops HTTPS to "<other_fqdn>"
@@ -50,7 +50,7 @@ Feature: Firewall and proxy between the appliance and the cloud
       | server | region | other_fqdn        |
       | EUROPE | eu     | api-sse.cisco.com |
 
-  @req:PRE-3 @req:ENA-3 @region:apjc
+  @req:PRE-3 @req:ENA-3 @region:apjc @cli
   Scenario: A SecureX-era appliance in APJC needs api.apj.sse.itd.cisco.com open
     Given the appliance runs AsyncOS "14.0.0-692"
     And the appliance is waiting for a registration token on server "APJC"
@@ -61,7 +61,7 @@ Feature: Firewall and proxy between the appliance and the cloud
     And I register the appliance with a new token from the "apjc" SSE through the CLI
     Then within the registration deadline the appliance is registered with Threat Response
 
-  @req:PRE-4
+  @req:PRE-4 @cli
   Scenario: With a proxy, the appliance reaches the cloud through the proxy
     Given the appliance reaches the cloud through the lab proxy
     And the appliance is waiting for a registration token on server "AMERICAS"
@@ -70,7 +70,7 @@ Feature: Firewall and proxy between the appliance and the cloud
     And the lab proxy carried a connection to "api-sse.cisco.com"
     And the lab proxy carried a connection to "est.sco.cisco.com"
 
-  @req:PRE-4
+  @req:PRE-4 @cli
   Scenario: With a proxy that denies the SSE FQDN, registration fails until the proxy allows it
     Given the appliance reaches the cloud through the lab proxy
     And the appliance is waiting for a registration token on server "AMERICAS"

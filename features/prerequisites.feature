@@ -43,7 +43,7 @@ Feature: Prerequisites of the Threat Response integration
     When I open the "Registered Device" choices of a new "Email Security Appliance" module
     Then the choices do not include the appliance
 
-  @req:PRE-6 @req:REG-9 @manual:needs-an-appliance-without-smart-licensing @destructive
+  @req:PRE-6 @req:REG-9 @manual:needs-an-appliance-without-smart-licensing @destructive @cli
   Scenario Outline: Reregistration needs smart licensing and registration in Cisco Smart Software Manager
     Given the appliance runs AsyncOS "14.0.0-692"
     And the appliance is registered with Threat Response

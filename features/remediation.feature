@@ -17,7 +17,7 @@ Feature: Remediating messages from Threat Response
       | subject    | Urgent wire transfer        |
       | message-id | wire-7781@phish.example     |
 
-  @req:REM-2
+  @req:REM-2 @gui
   Scenario Outline: Threat Response offers Delete, Forward and Forward and Delete on the <id>
     When I investigate '<query>' in Threat Response
     Then within the mail_tracked deadline the investigation shows a sighting from the module
@@ -32,7 +32,7 @@ Feature: Remediating messages from Threat Response
       | Cisco Message ID  | cisco_mid:"<mid>"                         |
       | Email Message ID  | email_messageid:"wire-7781@phish.example" |
 
-  @req:REM-1 @req:REM-2 @destructive
+  @req:REM-1 @req:REM-2 @destructive @gui
   Scenario Outline: "<action>" on the <id> remediates the message on the appliance
     When I investigate '<query>' in Threat Response
     Then within the mail_tracked deadline the investigation shows a sighting from the module
@@ -52,7 +52,7 @@ Feature: Remediating messages from Threat Response
       | Email Message ID | email_messageid:"wire-7781@phish.example" | Forward            | forwarded to soc@example.com |
       | Email Message ID | email_messageid:"wire-7781@phish.example" | Forward and Delete | deleted from the mailbox     |
 
-  @req:REM-1 @destructive
+  @req:REM-1 @destructive @gui
   Scenario: Without a remediation profile on the gateway, remediation fails until one is enabled
     Given the appliance has no remediation profile enabled
     When I run the "Delete" response action on 'cisco_mid:"<mid>"' in Threat Response
@@ -61,7 +61,7 @@ Feature: Remediating messages from Threat Response
     And I run the "Delete" response action on 'cisco_mid:"<mid>"' in Threat Response
     Then the response action succeeds
 
-  @req:REM-1
+  @req:REM-1 @gui
   Scenario: A remediation profile that is submitted but not committed does not enable remediation
     Given the appliance has no remediation profile enabled
     When I open "System Administration > Account Settings" in the GUI

@@ -87,7 +87,7 @@ Feature: Choosing and switching the Threat Response server (region)
       | interface | from   | from_region | to       | to_region |
       | CLI       | EUROPE | eu          | AMERICAS | nam       |
 
-  @req:REG-6 @req:REG-8 @destructive
+  @req:REG-6 @req:REG-8 @destructive @cli
   Scenario: A token from the new region fails while the appliance still uses the old server
     Given the appliance is waiting for a registration token on server "AMERICAS"
     And a registration token from the "eu" SSE

@@ -66,7 +66,7 @@ Feature: Registration tokens from Security Services Exchange
       | 3 hours |
       | 6 days  |
 
-  @req:REG-1 @req:REG-2
+  @req:REG-1 @req:REG-2 @gui
   Scenario: Any one of a batch of tokens registers the appliance
     Given the appliance is waiting for a registration token
     When I generate 5 registration tokens in SSE expiring in "2 hours"

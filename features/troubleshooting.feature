@@ -32,7 +32,7 @@ Feature: Troubleshooting cases of the technote
     When I investigate 'email_subject:"test test"' in Threat Response
     Then within the mail_tracked deadline the investigation shows a sighting from the module
 
-  @req:TS-2 @region:eu @destructive
+  @req:TS-2 @region:eu @destructive @cli
   Scenario: TS-2 An appliance registered with the wrong Threat Response server shows no data in the tenant's cloud until it is moved
     Given the appliance is registered with Threat Response on server "EUROPE"
     When I add an "Email Security Appliance" module for the appliance in the "nam" Threat Response
@@ -69,7 +69,7 @@ Feature: Troubleshooting cases of the technote
     When I commit the changes in the CLI
     Then within the cloud_ready deadline the CLI asks for a registration token
 
-  @req:TS-4 @req:REG-8
+  @req:TS-4 @req:REG-8 @gui
   Scenario Outline: TS-4 Registration fails with <cause> until a valid token from the right cloud is used
     Given the appliance is waiting for a registration token on server "<server>"
     And <bad_token>
@@ -101,7 +101,7 @@ Feature: Troubleshooting cases of the technote
     When I register the appliance with a new token from the "nam" SSE through the CLI
     Then within the registration deadline the appliance is registered with Threat Response
 
-  @req:TS-5 @req:VER-7 @req:PRE-5 @device:sma
+  @req:TS-5 @req:VER-7 @req:PRE-5 @device:sma @cli
   Scenario: TS-5 An SMA on AsyncOS 12.5 or later integrates on behalf of its ESAs
     When I read the appliance's version in the CLI
     Then the appliance meets the documented version prerequisite

@@ -44,7 +44,7 @@ Feature: Verifying the integration in SSE, Threat Response and Message Tracking
     When I list the devices in the "nam" Threat Response
     Then the list includes the appliance
 
-  @req:VER-2 @destructive
+  @req:VER-2 @destructive @cli
   Scenario: A deregistered appliance leaves the Threat Response device list
     Given the appliance is registered with Threat Response
     When I deregister the appliance through the CLI

@@ -58,21 +58,23 @@ def gateway_variant(world: World, variant: str) -> None:
     world.on_teardown("the gateway's variant again", world.lab.control.set_gateway_variant(world.device.name, variant))
 
 
-def _remediation_profile(world: World, enabled: bool) -> None:
+def _remediation_profile(world: World, enabled: bool, *, set_up: bool = False) -> None:
     world.gui.navigate("System Administration", "Account Settings")
     world.gui.fill({"Enable Remediation Profile": enabled})
     world.gui.click("Submit")
+    if set_up and not world.has_pending_gui_changes():
+        return  # already so (an appliance not reset since an earlier scenario): nothing to commit
     world.gui.commit_changes("ctrlab: remediation profile")
 
 
 @given("the appliance has a remediation profile enabled")
 def remediation_on(world: World) -> None:
-    _remediation_profile(world, True)
+    _remediation_profile(world, True, set_up=True)
 
 
 @given("the appliance has no remediation profile enabled")
 def remediation_off(world: World) -> None:
-    _remediation_profile(world, False)
+    _remediation_profile(world, False, set_up=True)
 
 
 @step("I enable the remediation profile in the GUI and commit")

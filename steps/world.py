@@ -209,7 +209,7 @@ class World:
             self.forget_pages()
             return
         via = self.setup_interface
-        if via == "GUI" and self._gui_has_pending():
+        if via == "GUI" and self.has_pending_gui_changes():
             self.gui.abandon_changes()  # first: the GUI's commit below would commit them too
         state = self.cloud_state()
         if state.in_progress:
@@ -227,7 +227,7 @@ class World:
                 self.gui.commit_changes("ctrlab: known state")
             else:
                 self.cli.exec(["threatresponseconfig disable", 'commit "ctrlab: known state"'], check=True)
-        if via == "CLI" and self.interface == "GUI" and self._gui_has_pending():
+        if via == "CLI" and self.interface == "GUI" and self.has_pending_gui_changes():
             self.gui.abandon_changes()
         self.forget_sse_records()
 
@@ -247,7 +247,7 @@ class World:
                     if exc.status != 404:
                         raise
 
-    def _gui_has_pending(self) -> bool:
+    def has_pending_gui_changes(self) -> bool:
         page = self.gui.open("")
         return page.button("Commit Changes") is not None and not page.has_text("No Changes Pending")
 
