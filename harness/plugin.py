@@ -98,6 +98,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_EVIDENCE] = evidence = StepEvidence()
     state.on_close(evidence.install())
     state.on_close(tags.accept_scheme_names())
+    from . import bdd_lookup
+
+    state.on_close(bdd_lookup.install())  # pytest-bdd's step lookup, once per step text
     _default_alluredir(config, options)
     config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
     from . import sharding
