@@ -403,6 +403,20 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         raise pytest.UsageError("bad Gherkin tags:\n  " + "\n  ".join(dict.fromkeys(problems)))
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection built (modules, fixtures, items) lives to the end of the run: the cyclic garbage
+    collector need not walk it again at every full collection, nor five times at exit (pytest's unraisable
+    check). Measured on the feature suite: a third of the collector's time, and half a second at exit."""
+    state = session.config.stash.get(SESSION_KEY, None)
+    if state is None or session.config.option.collectonly:
+        return
+    import gc
+
+    gc.freeze()
+    state.on_close(gc.unfreeze)  # a session run inside another (pytester) must not leave its objects frozen
+
+
 def _map_raw_tags(item: pytest.Item) -> None:
     """Tags of ``Examples:`` tables arrive as raw marker names (``region:eu``): map them here."""
     for mark in list(item.own_markers):
