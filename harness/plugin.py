@@ -73,6 +73,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
     invocation.settle(early_config, args)  # `--testbed PATH` / `--alluredir DIR` must not move the rootdir
     invocation.map_feature_args(early_config, args)  # `pytest features/x.feature`
+    from . import early_lab
+
+    early_lab.start(early_config, args)  # the sim lab starts while pytest imports the steps and collects
 
 
 # ---- configure ----------------------------------------------------------------------------------------
@@ -126,7 +129,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if options.backend == "lab" and options.testbed is None:
         _abort(state, "--backend lab needs --testbed PATH (the testbed of the real gear; docs/testbed.md)")
     try:
-        state.backend = state.make_backend()
+        from . import early_lab
+
+        state.backend = early_lab.adopt(config, state, state.make_backend())
     except BackendError as exc:
         _abort(state, str(exc))
     if _is_xdist_controller(config):
