@@ -47,7 +47,7 @@ def norm(text: str) -> str:
 
 
 # ---- the tree -----------------------------------------------------------------------------------
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     tag: str
     attrs: dict[str, str] = field(default_factory=dict)
@@ -366,7 +366,10 @@ def read_page(markup: str, url: str, status: int = 200) -> Page:
 
 def _messages(nodes: list[Node]) -> list[Message]:
     def marked(node: Node) -> bool:
-        return node.get("role") in ("status", "alert") or bool(node.classes & MESSAGE_CLASSES)
+        attrs = node.attrs
+        if "class" not in attrs and "role" not in attrs:  # most elements: no set built for them
+            return False
+        return attrs.get("role") in ("status", "alert") or not MESSAGE_CLASSES.isdisjoint(node.classes)
 
     out = []
     for node in nodes:
