@@ -105,16 +105,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
     state.on_close(bdd_lookup.install())  # pytest-bdd's step lookup, once per step text
     _default_alluredir(config, options)
-    config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
+    runs_scenarios = not _is_xdist_controller(config)  # the xdist controller hands scenarios to its workers
+    if runs_scenarios:  # the fixtures and the drivers' keepers import the drivers: a second the controller needs not
+        config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
     from . import sharding
 
     config.pluginmanager.register(sharding, "ctrlab-sharding")
     from .report import step_params  # Allure step parameters: the step's own arguments, not fixtures
 
     config.pluginmanager.register(step_params, "ctrlab-step-params")
-    from .appliance import keeper
+    if runs_scenarios:
+        from .appliance import keeper
 
-    config.pluginmanager.register(keeper, "ctrlab-settings-keepers")
+        config.pluginmanager.register(keeper, "ctrlab-settings-keepers")
     from . import outcomes
 
     config.pluginmanager.register(outcomes, "ctrlab-outcomes")  # verdicts, circuit breaker, summary
@@ -287,6 +290,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.add_cleanup(lambda: uninstall_masking_writer(swapped))
     state.on_close(install_termination_handlers())
     _mask_terminal(session.config, state)
+    if _is_xdist_controller(session.config):  # it collects nothing: its heap is complete once it starts
+        _freeze_heap(session.config)
 
 
 def _mask_terminal(config: pytest.Config, state: CtrlabSession) -> None:
@@ -413,8 +418,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """What collection built (modules, fixtures, items) lives to the end of the run: the cyclic garbage
     collector need not walk it again at every full collection, nor five times at exit (pytest's unraisable
     check). Measured on the feature suite: a third of the collector's time, and half a second at exit."""
-    state = session.config.stash.get(SESSION_KEY, None)
-    if state is None or session.config.option.collectonly:
+    if not session.config.option.collectonly:
+        _freeze_heap(session.config)
+
+
+def _freeze_heap(config: pytest.Config) -> None:
+    state = config.stash.get(SESSION_KEY, None)
+    if state is None:
         return
     import gc
 
