@@ -6,8 +6,8 @@ Runs ``python -m pytest features`` in a subprocess (the lab's start included, as
 with ``-n WORKERS``, and prints for each the wall time, the scenario count (outline examples count), the
 per-scenario median and p95 parsed from the junit XML, the CPU time of the run (pytest, its workers and labs:
 a figure other load on a shared machine inflates less than wall time), and the speed-up of ``-n`` over serial
-measured in the same run. Targets on a 2-core machine (issue 14): serial <= 12 s for the 205 scenarios, ``-n 2`` at least 1.5x
-faster than serial.
+measured in the same run. Targets on a 2-core machine (issue 14): serial <= 12 s for the 205 scenarios,
+``-n 2`` at least 1.5x faster than serial.
 """
 
 from __future__ import annotations
