@@ -332,6 +332,9 @@ class Lab:
                 "ca_bundle": str(self.ca.bundle),
                 "https_port": port,
                 "proxy": None,
+                # Every probe crosses loopback to this process, which answers within milliseconds: a drop is
+                # told from an answer in a fraction of the 1 s a real network is given.
+                "probe_timeout": 0.5,
             },
             # Real seconds the harness may wait. The documents' "few minutes" pass in one clock jump
             # (advance_to_next), so these bound real work only; generous for a loaded machine.
