@@ -4,14 +4,16 @@
 
 Runs ``python -m pytest features`` in a subprocess (the lab's start included, as a user runs it), then the same
 with ``-n WORKERS``, and prints for each the wall time, the scenario count (outline examples count), the
-per-scenario median and p95 parsed from the junit XML, and the speed-up of ``-n`` over serial measured in the
-same run. Targets on a 2-core machine (issue 14): serial <= 12 s for the 205 scenarios, ``-n 2`` at least 1.5x
-faster than serial.
+per-scenario median and p95 parsed from the junit XML, the CPU time of the run (pytest, its workers and labs:
+a figure other load on a shared machine inflates less than wall time), and the speed-up of ``-n`` over serial
+measured in the same run. Targets on a 2-core machine (issue 14): serial <= 12 s for the 205 scenarios,
+``-n 2`` at least 1.5x faster than serial.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -26,6 +28,7 @@ TARGET_SCENARIOS = 205
 TARGET_SECONDS = 12.0
 TARGET_SPEEDUP = 1.5
 RUN_TIMEOUT_S = 900  # a hung suite must not hang the benchmark
+CPU_SECONDS: list[float] = []  # per run: CPU of pytest and everything it waited for (load-independent)
 
 
 @dataclass
@@ -46,14 +49,21 @@ def parse_junit(path: Path) -> list[Case]:
     return cases
 
 
+def children_cpu() -> float:
+    """User + system CPU seconds of the waited-for child processes so far (pytest, its workers, their labs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_once(extra: list[str]) -> tuple[float, list[Case], int]:
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
         cmd = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider",
                f"--junitxml={junit}", *extra]
-        started = time.monotonic()
+        started, cpu_before = time.monotonic(), children_cpu()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
         wall = time.monotonic() - started
+        CPU_SECONDS.append(children_cpu() - cpu_before)
         if not junit.exists():
             sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
             raise SystemExit(f"pytest wrote no junit XML (exit {proc.returncode})")
@@ -76,6 +86,8 @@ def report(label: str, wall: float, cases: list[Case], code: int, slowest: int) 
           f"{median * 1000:.0f} ms, p95 {p95(durations) * 1000:.0f} ms, pytest exit {code}")
     for c in sorted(cases, key=lambda c: c.seconds, reverse=True)[:slowest]:
         print(f"    {c.seconds:6.2f} s  {c.outcome:7}  {c.name}")
+    if CPU_SECONDS:  # a figure the other load on a shared machine does not inflate as much as wall time
+        print(f"{label}: cpu {CPU_SECONDS[-1]:.1f} s (user + system of pytest, its workers and their labs)")
 
 
 def main() -> int:

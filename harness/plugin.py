@@ -73,6 +73,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
     invocation.settle(early_config, args)  # `--testbed PATH` / `--alluredir DIR` must not move the rootdir
     invocation.map_feature_args(early_config, args)  # `pytest features/x.feature`
+    from . import early_lab
+
+    early_lab.start(early_config, args)  # the sim lab starts while pytest imports the steps and collects
 
 
 # ---- configure ----------------------------------------------------------------------------------------
@@ -98,17 +101,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_EVIDENCE] = evidence = StepEvidence()
     state.on_close(evidence.install())
     state.on_close(tags.accept_scheme_names())
+    from . import bdd_lookup
+
+    state.on_close(bdd_lookup.install())  # pytest-bdd's step lookup, once per step text
     _default_alluredir(config, options)
-    config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
+    runs_scenarios = not _is_xdist_controller(config)  # the xdist controller hands scenarios to its workers
+    if runs_scenarios:  # the fixtures and the drivers' keepers import the drivers: a second the controller needs not
+        config.pluginmanager.register(_fixtures_module(), "ctrlab-fixtures")
     from . import sharding
 
     config.pluginmanager.register(sharding, "ctrlab-sharding")
     from .report import step_params  # Allure step parameters: the step's own arguments, not fixtures
 
     config.pluginmanager.register(step_params, "ctrlab-step-params")
-    from .appliance import keeper
+    if runs_scenarios:
+        from .appliance import keeper
 
-    config.pluginmanager.register(keeper, "ctrlab-settings-keepers")
+        config.pluginmanager.register(keeper, "ctrlab-settings-keepers")
     from . import outcomes
 
     config.pluginmanager.register(outcomes, "ctrlab-outcomes")  # verdicts, circuit breaker, summary
@@ -123,7 +132,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if options.backend == "lab" and options.testbed is None:
         _abort(state, "--backend lab needs --testbed PATH (the testbed of the real gear; docs/testbed.md)")
     try:
-        state.backend = state.make_backend()
+        from . import early_lab
+
+        state.backend = early_lab.adopt(config, state, state.make_backend())
     except BackendError as exc:
         _abort(state, str(exc))
     if _is_xdist_controller(config):
@@ -279,6 +290,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.add_cleanup(lambda: uninstall_masking_writer(swapped))
     state.on_close(install_termination_handlers())
     _mask_terminal(session.config, state)
+    if _is_xdist_controller(session.config):  # it collects nothing: its heap is complete once it starts
+        _freeze_heap(session.config)
 
 
 def _mask_terminal(config: pytest.Config, state: CtrlabSession) -> None:
@@ -398,6 +411,25 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         _add_allure_labels(item, state.options.req_url_pattern)
     if problems:
         raise pytest.UsageError("bad Gherkin tags:\n  " + "\n  ".join(dict.fromkeys(problems)))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection built (modules, fixtures, items) lives to the end of the run: the cyclic garbage
+    collector need not walk it again at every full collection, nor five times at exit (pytest's unraisable
+    check). Measured on the feature suite: a third of the collector's time, and half a second at exit."""
+    if not session.config.option.collectonly:
+        _freeze_heap(session.config)
+
+
+def _freeze_heap(config: pytest.Config) -> None:
+    state = config.stash.get(SESSION_KEY, None)
+    if state is None:
+        return
+    import gc
+
+    gc.freeze()
+    state.on_close(gc.unfreeze)  # a session run inside another (pytester) must not leave its objects frozen
 
 
 def _map_raw_tags(item: pytest.Item) -> None:

@@ -14,8 +14,6 @@ from harness.net import check
 from .text import REGION, lab_wide, sentence
 from .world import World
 
-NETCHECK_TIMEOUT_S = 1.0  # one probe's timeout: a dropped FQDN costs about this much, whatever the count
-
 ACTIONS = {"drops": "drop", "rejects": "reject", "allows": "allow", "drop": "drop", "reject": "reject"}
 
 
@@ -63,7 +61,8 @@ def tls_intercepted(world: World, fqdn: str) -> None:
 @step(sentence(rf"I run the network check for the {REGION} region"))
 def run_network_check(world: World, region: str) -> None:
     """The port-443 check of ``ctrlab netcheck``: DNS through the testbed's resolver, TCP, SYN, TLS."""
-    world.seen.net.netcheck = check(world.lab.testbed, region=region, timeout=NETCHECK_TIMEOUT_S)
+    # One probe's timeout, the testbed's (network.probe_timeout): a dropped FQDN costs about this much.
+    world.seen.net.netcheck = check(world.lab.testbed, region=region, timeout=world.lab.testbed.network.probe_timeout)
 
 
 @then(sentence(r"the network check reports {fqdn} as {verdict}"))

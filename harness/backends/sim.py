@@ -58,6 +58,7 @@ class SimBackend(Backend):
         self._testbed: Testbed | None = None
         self._atexit_registered = False
         self.testbed_path: Path | None = None  # where the running lab wrote its testbed (shared with workers)
+        self._deadline = 0.0  # monotonic time by which the started lab must be ready
 
     def describe(self) -> str:
         o = self.options
@@ -71,9 +72,10 @@ class SimBackend(Backend):
         return [sys.executable, "-m", LAB_MODULE, "--appliances", str(self.options.appliances), *fleet,
                 "--testbed-out", str(testbed_out), "--dir", str(lab_dir), *self.options.extra_args]
 
-    def provision(self) -> Testbed:
-        if self._testbed is not None:
-            return self._testbed
+    def start(self) -> None:
+        """Launch the lab process and return at once; :meth:`provision` waits for it (harness/early_lab.py)."""
+        if self.process is not None or self._testbed is not None:
+            return
         self.workdir = Path(tempfile.mkdtemp(prefix="ctrlab-sim-"))
         testbed_out = self.workdir / "testbed.yaml"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,8 +96,15 @@ class SimBackend(Backend):
         if not self._atexit_registered:
             atexit.register(self.teardown)  # a hard exit of pytest must not leave the lab running
             self._atexit_registered = True
+        self._deadline = time.monotonic() + self.options.start_timeout
 
-        deadline = time.monotonic() + self.options.start_timeout
+    def provision(self) -> Testbed:
+        if self._testbed is not None:
+            return self._testbed
+        self.start()
+        assert self.workdir is not None
+        testbed_out = self.workdir / "testbed.yaml"
+        deadline = self._deadline
         self._wait_for_file(testbed_out, deadline)
         testbed = self._read_testbed(testbed_out)
         self._wait_for_health(testbed, deadline)

@@ -350,6 +350,8 @@ class Network(_Model):
     ca_bundle: str | None = Field(default=None, description="CA bundle to verify the cloud and the appliances")
     https_port: Port = 443
     proxy: Url | None = Field(default=None, description="http://user:%ENV{PROXY_PASSWORD}@proxy:3128 (PRE-4)")
+    probe_timeout: Seconds = Field(default=1.0, description="real seconds one network-check probe (DNS, TCP, TLS) "
+                                                            "waits for an answer: a dropped FQDN costs this much")
 
     @field_validator("ca_bundle")
     @classmethod

@@ -1,0 +1,122 @@
+"""Start the bundled lab while pytest is still starting, not when the first scenario asks for it.
+
+Starting the simulator lab costs about a second of its own process (imports, keys, listeners); pytest's own
+start (the step library, collection) costs as much in the pytest process. On a run of the feature suite with
+the sim backend the lab process is therefore launched from ``pytest_load_initial_conftests``, before the
+conftests are imported, and the ``lab`` fixture only waits for it to be ready. Nothing else changes: the
+backend is the one ``pytest_configure`` would have made (:func:`adopt` checks its options and starts over
+if they differ), the first scenario still waits for the testbed file and the health check, and a run
+that never provisions (everything deselected) stops the lab at the end.
+
+Only for this checkout's own suite (every scenario of it runs on the lab): not for ``--collect-only`` and the
+other runs that run no test, another backend, the xdist controller (its workers each start their own lab,
+early too), runs of anything but ``features/``, nor other projects (there a lab starts when a scenario
+asks for one).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .backends import Backend
+    from .session import CtrlabSession
+
+EARLY_KEY = pytest.StashKey["Backend"]()
+_NO_TESTS = ("collectonly", "help", "version", "markers", "showfixtures", "show_fixtures_per_test", "setuponly",
+             "setupplan")
+
+
+def start(config: pytest.Config, args: list[str]) -> None:
+    """Launch the sim lab now if this run will provision one (see the module doc); never raises."""
+    try:
+        backend = _early_backend(config, args)
+        if backend is None:
+            return
+        backend.start()  # type: ignore[attr-defined]
+    except Exception:  # the lab fixture starts it the usual way, and reports what goes wrong there
+        return
+    config.stash[EARLY_KEY] = backend
+
+
+def adopt(config: pytest.Config, state: CtrlabSession, fresh: Backend) -> Backend:
+    """The lab started early if it is the one ``fresh`` describes, else ``fresh`` (the early one stopped)."""
+    early = config.stash.get(EARLY_KEY, None)
+    if early is None:
+        return fresh
+    del config.stash[EARLY_KEY]
+    if type(early) is not type(fresh) or early.options != fresh.options:
+        early.teardown()
+        return fresh
+
+    def unused() -> None:  # a run that never provisioned (all deselected): stopped, and no lab log left
+        if state.provisioned is None:
+            early.teardown()
+            log = getattr(early, "log_path", None)
+            if isinstance(log, Path):
+                log.unlink(missing_ok=True)
+
+    state.on_close(unused)
+    return early
+
+
+def _early_backend(config: pytest.Config, args: list[str]) -> Backend | None:
+    from .backends import BackendOptions, get_backend
+    from .report.run_dirs import private_reports_dir
+    from .session import DEFAULT_APPLIANCES
+
+    ns = config._parser.parse_known_args(list(args), namespace=copy.copy(config.option))
+    if any(getattr(ns, name, False) for name in _NO_TESTS):
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker and getattr(ns, "numprocesses", None):
+        return None  # the xdist controller (-n N, whatever --dist says: xdist turns "no" into "load") runs none
+    testbed = getattr(ns, "ctrlab_testbed", None)
+    if (getattr(ns, "ctrlab_backend", None) or ("lab" if testbed else "sim")) != "sim" or testbed:
+        return None
+    appliances = getattr(ns, "ctrlab_sim_appliances", None)
+    appliances = DEFAULT_APPLIANCES if appliances is None else appliances
+    if appliances < 1 or not _is_bundled_suite(config.rootpath) or not _runs_features(config, ns):
+        return None
+    cls = get_backend("sim")
+    if not hasattr(cls, "start"):
+        return None
+    rootpath = config.rootpath
+    reports = Path(config.getini("ctrlab_reports_dir") or "reports")
+    reports = reports if reports.is_absolute() else rootpath / reports
+    private, _ = private_reports_dir(rootpath, config.getini("ctrlab_reports_dir"), True)
+    return cls(BackendOptions(testbed_path=None, appliances=appliances, reports_dir=private or reports,
+                              project_root=rootpath, log_name=f"sim-lab-{worker}.log" if worker else "sim-lab.log"))
+
+
+def _is_bundled_suite(rootpath: Path) -> bool:
+    """This checkout's own suite, whose scenarios all run on the lab; elsewhere (a user's project, the
+    harness's pytester projects) a lab starts only when a scenario asks for it."""
+    from .report.run_dirs import is_checkout
+
+    return is_checkout(rootpath)
+
+
+def _runs_features(config: pytest.Config, ns: Any) -> bool:
+    """The same question as the plugin's ``_runs_features``, asked of the arguments before pytest settled them."""
+    try:
+        base = config.getini("bdd_features_base_dir") or "features"
+    except ValueError:
+        return False
+    features = (config.rootpath / base).resolve()
+    paths = [a for a in getattr(ns, "file_or_dir", None) or [] if not a.startswith("-")]
+    if not paths:
+        paths = list(config.getini("testpaths") or [])
+        here = config.rootpath
+    else:
+        here = config.invocation_params.dir
+    for arg in paths:
+        path = (here / arg.split("::")[0]).resolve()
+        if path == features or features in path.parents or path.suffix == ".feature":
+            return True
+    return False
