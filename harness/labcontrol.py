@@ -45,6 +45,16 @@ class ControlPlane(Protocol):
 
 
 @dataclass(frozen=True)
+class ClusterPeer:
+    """A cluster member an appliance can join with ``clusterconfig join <host> <user> <password> <group>``."""
+
+    host: str
+    username: str
+    password: str
+    group: str = "Main_Group"
+
+
+@dataclass(frozen=True)
 class ClockStep:
     """What moving lab time did: ``fired`` names the event that happened (None: nothing was pending)."""
 
@@ -62,6 +72,7 @@ class LabControl(Protocol):
     def factory_fresh(self, device: str) -> None: ...
     def set_release(self, device: str, version: str, original: str) -> Undo: ...
     def join_cluster(self, device: str, cluster: str) -> Undo: ...
+    def cluster_peer(self, device: str, cluster: str) -> tuple[ClusterPeer, Undo]: ...
     def set_licensing(self, device: str, *, smart_licensing: bool | None = None,
                       cssm_registered: bool | None = None) -> Undo: ...
     def set_gateway_variant(self, device: str, variant: str) -> Undo: ...
@@ -112,6 +123,12 @@ class SimLabControl:
     def join_cluster(self, device: str, cluster: str) -> Undo:
         self._appliance(device, "lab", {"cluster_name": cluster})
         return lambda: self._appliance(device, "lab", {"cluster_name": None})
+
+    def cluster_peer(self, device: str, cluster: str) -> tuple[ClusterPeer, Undo]:
+        # The simulator's clusterconfig takes the cluster's name from the host it joins through, any credentials;
+        # the appliance leaves the cluster again after the scenario.
+        return (ClusterPeer(cluster, "admin", "ctrlab-peer"),
+                lambda: self._appliance(device, "lab", {"cluster_name": None}))
 
     def set_licensing(self, device: str, *, smart_licensing: bool | None = None,
                       cssm_registered: bool | None = None) -> Undo:
@@ -198,6 +215,7 @@ class GearLabControl:
         self.actions: Mapping[str, Any] = (deviations or {}).get("lab_actions") or {}
         # API clients a person made once in the portal, each with its region and scopes (RIB-1..RIB-6).
         self.clients: list[Mapping[str, Any]] = list((deviations or {}).get("api_clients") or [])
+        self.peer: Any = (deviations or {}).get("cluster_peer")
 
     def _run(self, action: str, what: str, **values: str) -> Undo:
         spec = self.actions.get(action)
@@ -235,6 +253,20 @@ class GearLabControl:
     def join_cluster(self, device: str, cluster: str) -> Undo:
         return self._run("join_cluster", f"the appliance joined to a cluster named {cluster}", device=device,
                          cluster=cluster)
+
+    def cluster_peer(self, device: str, cluster: str) -> tuple[ClusterPeer, Undo]:
+        """``deviations.cluster_peer`` (host, username, password, group) and the lab action ``leave_cluster`` that
+        takes the appliance out again: joining a real cluster without a way back is not done."""
+        peer = self.peer
+        leave = self.actions.get("leave_cluster")
+        if not isinstance(peer, Mapping) or not peer.get("host") or not isinstance(leave, Mapping) \
+                or "apply" not in leave:
+            manual(f"a cluster peer appliance for {cluster} (deviations.cluster_peer: host, username, password, "
+                   "group) and a way to leave the cluster again (deviations.lab_actions.leave_cluster)")
+        found = ClusterPeer(str(peer["host"]), str(peer.get("username", "admin")), str(peer.get("password", "")),
+                            str(peer.get("group", "Main_Group")))
+        return found, lambda: self._command("leave_cluster", "apply", str(leave["apply"]),
+                                            {"device": device, "cluster": cluster})
 
     def set_licensing(self, device: str, *, smart_licensing: bool | None = None,
                       cssm_registered: bool | None = None) -> Undo:

@@ -68,8 +68,11 @@ def settrs(world: World, server: str) -> None:
 
 @step(sentence(r"I join the appliance to cluster {cluster} in the CLI"))
 def join_cluster(world: World, cluster: str) -> None:
-    # clusterconfig join <host> <user> <password> <group>: the lab's peer takes any credentials.
-    world.run_cli(f"clusterconfig join {cluster} admin ctrlab-peer Main_Group")
+    # clusterconfig join <host> <user> <password> <group>, through a peer the lab gives (and a way back out)
+    peer, leave = world.lab.control.cluster_peer(world.device.name, cluster)
+    world.on_teardown(f"leave cluster {cluster}", leave)
+    world.cli.transcript.add_secret(peer.password)
+    world.run_cli(f"clusterconfig join {peer.host} {peer.username} {peer.password} {peer.group}")
 
 
 @step("I read the appliance's version in the CLI")

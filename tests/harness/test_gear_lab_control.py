@@ -44,3 +44,19 @@ def test_a_factory_fresh_appliance_through_a_lab_action_or_named_as_a_manual_set
     assert marker.read_text() == "esa1"
     with pytest.raises(pytest.skip.Exception, match="as it left the factory"):
         GearLabControl({}).factory_fresh("esa1")
+
+
+def test_joining_a_cluster_on_gear_needs_a_peer_and_a_way_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(pytest.skip.Exception, match=r"deviations\.cluster_peer.*lab_actions\.leave_cluster"):
+        GearLabControl({"cluster_peer": {"host": "esa9.lab", "password": "x"}}).cluster_peer("esa1", "lab-cluster")
+    left = tmp_path / "left"
+    script = f'import pathlib, sys; pathlib.Path("{left}").write_text(sys.argv[1] + " " + sys.argv[2])'
+    control = GearLabControl({
+        "cluster_peer": {"host": "esa9.lab", "username": "clusteradmin", "password": "peer-secret"},
+        "lab_actions": {"leave_cluster": {"apply": f"{sys.executable} -c '{script}' {{device}} {{cluster}}"}}})
+    peer, leave = control.cluster_peer("esa1", "lab-cluster")
+    assert (peer.host, peer.username, peer.password, peer.group) == ("esa9.lab", "clusteradmin", "peer-secret",
+                                                                     "Main_Group")
+    assert not left.exists()  # leaving is the undo, after the scenario
+    leave()
+    assert left.read_text() == "esa1 lab-cluster"
