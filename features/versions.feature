@@ -31,7 +31,7 @@ Feature: Software version prerequisites
       | 13.0.0-392  |
       | 14.0.0-692  |
 
-  @req:PRE-5 @cli @known:the-simulator-integrates-an-ESA-below-13.0.0-314
+  @req:PRE-5 @cli
   Scenario Outline: An ESA on AsyncOS <version> does not meet the prerequisite and is not integrated directly
     Given the appliance starts with cloud services disabled
     And the appliance runs AsyncOS "<version>"

@@ -53,9 +53,10 @@ def test_a_fact_whose_scenario_lacks_its_requirement_tag_is_reported(monkeypatch
     assert any(line.startswith("VER-1.f99:") and "@req:VER-1" in line for line in problems)
 
 
-def test_known_gaps_are_listed_apart_from_the_scenarios_no_fault_turned_red() -> None:
+def test_known_gaps_are_listed_apart_from_the_scenarios_no_fault_turned_red(monkeypatch) -> None:
     fault = next(f for f in power.load_faults() if f.fact == "PRE-5.f1")
     known = "An ESA on AsyncOS <version> does not meet the prerequisite and is not integrated directly"
-    assert known in power.known_gaps()
+    assert known not in power.known_gaps()  # mended: the simulator has the release line below 13.0.0-314
+    monkeypatch.setattr(power, "known_gaps", lambda: {known})  # as while it was a @known gap
     idle, _, gaps = power.report([power.Verdict(fault)]).partition("known simulator gaps")
     assert known not in idle and known in gaps

@@ -160,7 +160,8 @@ class CliSession:
             self.say(f"\n{msg.invalid_arguments(line)}\n")
             self._done(False)
             return
-        command = COMMANDS.get(words[0].lower())
+        name = words[0].lower()
+        command = None if name in self.appliance.spec.release.absent_commands else COMMANDS.get(name)
         if command is None:
             self.say(f"\n{msg.unknown_command(words[0])}\n")
             self._done(False)

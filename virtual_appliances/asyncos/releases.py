@@ -78,6 +78,7 @@ class Release:
     server_slots: tuple[str | None, ...] = (None, "EUROPE", "AMERICAS")  # SETTRS number -> server
     server_lines: tuple[str, ...] = SEED_003_SERVER_LINES  # "{EUROPE}" stands for the server's label
     # ---- CLI
+    absent_commands: tuple[str, ...] = ()  # commands this release does not have ("Unknown command ...")
     csc_operations: tuple[str, ...] = ("register", "deregister", "settrs")  # menu order (cloudserviceconfig.OPERATIONS)
     csc_batch_only: tuple[str, ...] = ("status",)  # operations the batch form takes that the menu does not list
     csc_items: Mapping[str, str] = field(default_factory=lambda: CSC_ITEMS, hash=False)  # menu line per operation
@@ -138,7 +139,16 @@ GATEWAY_SECUREX = Release(
 
 RELEASES: tuple[Release, ...] = (
     Release(
-        key="esa-13.x", kind="esa", first=(), until=(14,), era="ctr",
+        # PRE-5 (seeds 002/004): direct integration needs "minimum AsyncOS 13.0.0-314 (LD)"; an earlier ESA has
+        # no Threat Response commands at all (how it lacks the feature is not documented: inferred; its GUI is
+        # left as 13.x's, no scenario reads a pre-minimum GUI)
+        key="esa-before-13.0.0-314", kind="esa", first=(), until=(13, 0, 0, 314), era="ctr",
+        absent_commands=("threatresponseconfig", "cloudserviceconfig"),
+        sources="seeds 002/004 (the minimum release of the integration)",
+        inferred=frozenset({"absent_commands", "product_name"}),
+    ),
+    Release(
+        key="esa-13.x", kind="esa", first=(13, 0, 0, 314), until=(14,), era="ctr",
         sources=_TR_ESA_SOURCES,
         # seed 003 is the SMA guide; the ESA wording of the cloud messages follows it
         inferred=frozenset({"product_name"}),
@@ -172,14 +182,20 @@ GATEWAY_VARIANTS: tuple[str, ...] = tuple(r.gateway_variant for r in RELEASES if
 
 
 def parse_version(version: str) -> Version:
-    """``13.0.0-392`` -> (13, 0, 0): the build number does not choose the release line."""
+    """``13.0.0-392`` -> (13, 0, 0): the release without its build number."""
     head = version.split("-")[0]
     return tuple(int(p) for p in head.split(".") if p.isdigit())
 
 
+def release_key(version: str) -> Version:
+    """``13.0.0-392`` -> (13, 0, 0, 392): a line may start at a build (PRE-5: 13.0.0-314)."""
+    head, _, build = version.partition("-")
+    return parse_version(head) + ((int(build),) if build.isdigit() else ())
+
+
 def release_for(kind: str, version: str, gateway_variant: str | None = None) -> Release:
     """The release line of an appliance; gateways by their variant (ENA-8), any version."""
-    wanted = parse_version(version)
+    wanted = release_key(version)
     for release in RELEASES:
         if release.kind != str(kind) or not release.covers(wanted):
             continue

@@ -16,8 +16,10 @@ ASYNCOS = Path(__file__).resolve().parents[4] / "virtual_appliances" / "asyncos"
 
 
 @pytest.mark.parametrize(("kind", "version", "variant", "key"), [
-    ("esa", "12.5.0-100", None, "esa-13.x"),
-    ("esa", "not-a-version", None, "esa-13.x"),  # the control plane takes any string: the oldest line
+    ("esa", "12.5.0-100", None, "esa-before-13.0.0-314"),
+    ("esa", "13.0.0-285", None, "esa-before-13.0.0-314"),  # PRE-5: the build number decides
+    ("esa", "not-a-version", None, "esa-before-13.0.0-314"),  # the control plane takes any string: the oldest line
+    ("esa", "13.0.0-314", None, "esa-13.x"),
     ("esa", "13.0.0-392", None, "esa-13.x"),
     ("esa", "14.0.0-692", None, "esa-14.x"),
     ("esa", "16.0.1-10", None, "esa-14.x"),
