@@ -30,7 +30,12 @@ class FakeState:
     sessions: list[asyncssh.SSHServerProcess] = field(default_factory=list)
 
 
-class _Server(asyncssh.SSHServer):
+class PasswordServer(asyncssh.SSHServer):
+    """An SSH server that always asks for a password and takes one user name and password (test fakes)."""
+
+    def __init__(self, username: str = "admin", password: str = PASSWORD) -> None:
+        self._username, self._password = username, password
+
     def begin_auth(self, username: str) -> bool:
         return True
 
@@ -38,7 +43,7 @@ class _Server(asyncssh.SSHServer):
         return True
 
     def validate_password(self, username: str, password: str) -> bool:
-        return username == "admin" and password == PASSWORD
+        return username == self._username and password == self._password
 
 
 class FakeCli:
@@ -153,5 +158,5 @@ class FakeCli:
 
 async def start_fake(state: FakeState, host_key: asyncssh.SSHKey) -> asyncssh.SSHAcceptor:
     cli = FakeCli(state)
-    return await asyncssh.create_server(_Server, "127.0.0.1", 0, server_host_keys=[host_key],
+    return await asyncssh.create_server(PasswordServer, "127.0.0.1", 0, server_host_keys=[host_key],
                                         process_factory=cli.handle, encoding="utf-8")

@@ -8,8 +8,11 @@ does: await ``run_line`` for a network command and print the result before the n
 
 from __future__ import annotations
 
+from functools import partial
+
 import asyncssh
 
+from tests.support.fake_asyncos import PasswordServer
 from virtual_appliances.asyncos.net_commands import Vantage, is_net_command, run_line
 
 USERNAME = "admin"
@@ -17,17 +20,6 @@ PASSWORD = "net-Passw0rd!"
 HOSTNAME = "esa1.net.ctrlab.test"
 BANNER = ("AsyncOS 13.0.0 for Cisco C100V build 392\r\n\r\n"
           "Welcome to the Cisco C100V Email Security Virtual Appliance\r\n\r\n")
-
-
-class _Server(asyncssh.SSHServer):
-    def begin_auth(self, username: str) -> bool:
-        return True
-
-    def password_auth_supported(self) -> bool:
-        return True
-
-    def validate_password(self, username: str, password: str) -> bool:
-        return username == USERNAME and password == PASSWORD
 
 
 async def start_cli(vantage: Vantage, host_key: asyncssh.SSHKey) -> asyncssh.SSHAcceptor:
@@ -50,5 +42,6 @@ async def start_cli(vantage: Vantage, host_key: asyncssh.SSHKey) -> asyncssh.SSH
         finally:
             process.exit(0)
 
-    return await asyncssh.create_server(_Server, "127.0.0.1", 0, server_host_keys=[host_key],
+    return await asyncssh.create_server(partial(PasswordServer, USERNAME, PASSWORD), "127.0.0.1", 0,
+                                        server_host_keys=[host_key],
                                         process_factory=handle, encoding="utf-8")
