@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .backends.base import BackendError
-from .backends.docker import LABEL_BACKEND, LABEL_OWNER, DockerBackend, connect, owner_label
+from .backends.docker import LABEL_BACKEND, LABEL_OWNER, DockerBackend, connect, owner_label, wait_healthy
 from .backends.images import C100V, ImageBuilder
 
 if TYPE_CHECKING:
@@ -172,23 +172,14 @@ class C100vContainer:
 
     def _poll_health(self, deadline: float) -> None:
         assert self.container is not None
-        while True:
-            try:
-                self.container.reload()
-            except Exception as exc:
-                self._fail(f"the container disappeared: {exc}")
-            state: dict[str, Any] = self.container.attrs.get("State", {})
-            health = (state.get("Health") or {}).get("Status", "none")
-            if health == "healthy":
-                return
-            if state.get("Status") in ("exited", "dead"):
-                self._fail(f"the wrapper exited with code {state.get('ExitCode')} before the appliance was ready")
-            if health == "unhealthy":
-                self._fail("docker reports the container unhealthy")
-            if time.monotonic() > deadline:
-                self._fail(f"the appliance's CLI did not answer within {self.options.boot_timeout:.0f} s")
-            if self._stop.wait(POLL_S):
-                self._fail("stopped while waiting for the appliance")
+        why = wait_healthy(self.container, deadline, self._stop, POLL_S)
+        if why is None:
+            return
+        self._fail({"gone": f"the container disappeared: {why.detail}",
+                    "exited": f"the wrapper exited with code {why.detail} before the appliance was ready",
+                    "unhealthy": "docker reports the container unhealthy",
+                    "late": f"the appliance's CLI did not answer within {self.options.boot_timeout:.0f} s",
+                    }.get(why.kind, "stopped while waiting for the appliance"))
 
     def _publish_testbed(self) -> Path:
         assert self.workdir is not None

@@ -32,10 +32,13 @@ _NO_TESTS = ("collectonly", "help", "version", "markers", "showfixtures", "show_
              "setupplan")
 
 
-def start(config: pytest.Config, args: list[str]) -> None:
-    """Launch the sim lab now if this run will provision one (see the module doc); never raises."""
+def start(config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Launch the sim lab now if this run will provision one (see the module doc); never raises.
+
+    ``parser`` is the one ``pytest_load_initial_conftests`` hands its hook: every plugin's options are on it
+    by then, so the arguments are read as ``pytest_configure`` will see them."""
     try:
-        backend = _early_backend(config, args)
+        backend = _early_backend(config, parser, args)
         if backend is None:
             return
         backend.start()  # type: ignore[attr-defined]
@@ -65,12 +68,12 @@ def adopt(config: pytest.Config, state: CtrlabSession, fresh: Backend) -> Backen
     return early
 
 
-def _early_backend(config: pytest.Config, args: list[str]) -> Backend | None:
+def _early_backend(config: pytest.Config, parser: pytest.Parser, args: list[str]) -> Backend | None:
     from .backends import BackendOptions, get_backend
     from .report.run_dirs import private_reports_dir
     from .session import DEFAULT_APPLIANCES
 
-    ns = config._parser.parse_known_args(list(args), namespace=copy.copy(config.option))
+    ns = parser.parse_known_args(list(args), namespace=copy.copy(config.option))
     if any(getattr(ns, name, False) for name in _NO_TESTS):
         return None
     worker = os.environ.get("PYTEST_XDIST_WORKER")

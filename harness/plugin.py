@@ -75,7 +75,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     invocation.map_feature_args(early_config, args)  # `pytest features/x.feature`
     from . import early_lab
 
-    early_lab.start(early_config, args)  # the sim lab starts while pytest imports the steps and collects
+    early_lab.start(early_config, parser, args)  # the sim lab starts while pytest imports the steps and collects
 
 
 # ---- configure ----------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -102,6 +103,41 @@ def connect(timeout: int = API_TIMEOUT_S) -> docker_sdk.DockerClient:
         raise BackendError(f"no usable docker daemon ({type(exc).__name__}: {exc}); start dockerd "
                            f"(docs/docker.md) or use --backend sim") from exc
     return client
+
+
+@dataclass(frozen=True)
+class NotHealthy:
+    """Why a container never became healthy: ``kind`` is gone, exited, unhealthy, late or stopped."""
+
+    kind: str
+    status: str = "?"
+    health: str = "none"
+    detail: str = ""  # the docker error (gone), the exit code (exited), else docker's last probe output
+
+
+def wait_healthy(container: Container, deadline: float, stop: threading.Event, poll_s: float) -> NotHealthy | None:
+    """Poll docker's view of ``container`` every ``poll_s`` to ``deadline``: None once healthy, else why not.
+    ``stop`` (set by a teardown) ends the wait at once."""
+    while True:
+        try:
+            container.reload()
+        except Exception as exc:
+            return NotHealthy("gone", detail=str(exc))
+        state: dict[str, Any] = container.attrs.get("State", {})
+        status = state.get("Status", "?")
+        health = (state.get("Health") or {}).get("Status", "none")
+        log = (state.get("Health") or {}).get("Log") or []
+        probe = str(log[-1].get("Output", "")).strip()[:300] if log else "no probe yet"
+        if health == "healthy":
+            return None
+        if status in ("exited", "dead"):
+            return NotHealthy("exited", status, health, str(state.get("ExitCode")))
+        if health == "unhealthy":
+            return NotHealthy("unhealthy", status, health, probe)
+        if time.monotonic() > deadline:
+            return NotHealthy("late", status, health, probe)
+        if stop.wait(poll_s):
+            return NotHealthy("stopped", status, health, probe)
 
 
 def owner_label() -> str:
@@ -247,30 +283,17 @@ class DockerBackend(Backend):
 
     def _wait_healthy(self, deadline: float) -> None:
         assert self.container is not None
-        status, health = "created", "starting"
-        while True:
-            try:
-                self.container.reload()
-            except Exception as exc:
-                self._fail(f"the container disappeared: {exc}")
-            state: dict[str, Any] = self.container.attrs.get("State", {})
-            status = state.get("Status", "?")
-            health = (state.get("Health") or {}).get("Status", "none")
-            if status in ("exited", "dead"):
-                self._fail(f"the container exited with code {state.get('ExitCode')} before it was healthy")
-            if health == "healthy":
-                return
-            if health == "unhealthy":
-                self._fail(f"docker reports the container unhealthy: {self._last_probe(state)}")
-            if time.monotonic() > deadline or self._stop.is_set():
-                self._fail(f"the container was not healthy within {self.options.start_timeout:g} s "
-                           f"(status {status}, health {health}: {self._last_probe(state)})")
-            self._stop.wait(POLL_S)  # a poll interval to the deadline; teardown ends it at once
-
-    @staticmethod
-    def _last_probe(state: dict[str, Any]) -> str:
-        log = (state.get("Health") or {}).get("Log") or []
-        return str(log[-1].get("Output", "")).strip()[:300] if log else "no probe yet"
+        why = wait_healthy(self.container, deadline, self._stop, POLL_S)
+        if why is None:
+            return
+        if why.kind == "gone":
+            self._fail(f"the container disappeared: {why.detail}")
+        if why.kind == "exited":
+            self._fail(f"the container exited with code {why.detail} before it was healthy")
+        if why.kind == "unhealthy":
+            self._fail(f"docker reports the container unhealthy: {why.detail}")
+        self._fail(f"the container was not healthy within {self.options.start_timeout:g} s "
+                   f"(status {why.status}, health {why.health}: {why.detail})")
 
     def _read_testbed(self, testbed_out: Path) -> Testbed:
         return read_lab_testbed(testbed_out, self.options.environ, self._fail)

@@ -542,4 +542,7 @@ class Testbed(_Model):
         found.update(ctr.client_secret for ctr in self.cloud.ctr.values() if ctr.client_secret)
         if pw := self.network.proxy_password:
             found.add(pw)
+        peer = self.deviations.get("cluster_peer")  # a lab appliance's login, free-form under deviations
+        if isinstance(peer, dict) and isinstance(peer.get("password"), str) and peer["password"]:
+            found.add(peer["password"])
         return found

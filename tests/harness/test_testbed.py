@@ -94,6 +94,12 @@ def test_secrets_are_collected_for_masking() -> None:
     assert "client-0001" not in secrets  # client IDs are identifiers, not secrets (unless read from %ENV)
 
 
+def test_a_cluster_peer_password_written_in_the_testbed_is_a_secret_from_the_start() -> None:
+    data = sample_testbed()
+    data["deviations"] = {"cluster_peer": {"host": "198.18.0.9", "username": "admin", "password": "peer-pw-4242"}}
+    assert "peer-pw-4242" in validate_data(data, environ={}).secrets()
+
+
 def test_with_region_switches_to_a_described_region() -> None:
     data = sample_testbed()
     data["cloud"]["sse"]["eu"] = {"token": "eu-token-xyz"}
