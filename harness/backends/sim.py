@@ -7,9 +7,8 @@ protocols. The lab runs in its own process group: a Ctrl-C in the terminal reach
 the lab down in order (SIGINT, a bounded wait, then SIGKILL). Its output goes to
 ``reports/sim-lab.log``.
 
-With pytest-xdist the controller runs the one lab (``SimBackend``) and each worker attaches to it
-(``SharedSimBackend``): it reads the testbed the controller's lab wrote, checks health, and never stops
-the lab, which the controller does once every worker is done.
+With pytest-xdist every worker runs a lab of its own (``reports/sim-lab-gw0.log``, ...): its own appliances,
+SSE and Threat Response, so no worker waits for another's lab-wide step.
 """
 
 from __future__ import annotations

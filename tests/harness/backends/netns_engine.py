@@ -2,7 +2,8 @@
 veth pair in 198.18.0.0/15 (RFC 2544 benchmarking space), for the docker backend's remote-engine test.
 
     with netns_engine(tmp) as docker_host:    # "tcp://198.18.N.2:2375"
-        ...
+        with netns_sshd(docker_host, tmp, tmp2) as (ssh_host, home):  # "ssh://root@198.18.N.2", a HOME for it
+            ...
 
 The namespace has no route out (only the veth and its own loopback), so nothing it does leaves this
 machine. Its daemon has its own data root, pid file and log under ``tmp``, and its own exec root (its
@@ -17,6 +18,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -73,6 +75,10 @@ def _unmount_under(root: Path) -> None:
     mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
     for target in sorted((m for m in mounts if m.startswith(f"{root}/")), key=len, reverse=True):
         subprocess.run(["umount", "-l", target], capture_output=True, timeout=COMMAND_TIMEOUT_S, check=False)
+
+
+def engine_socket(root: Path) -> Path:
+    return root / "docker.sock"
 
 
 def _exec_root(pid: int) -> Path:
@@ -135,7 +141,9 @@ def netns_engine(workdir: Path) -> Iterator[str]:
         with (root / "dockerd.log").open("wb") as log:
             daemon = subprocess.Popen(
                 # nsenter, not `ip netns exec`: that one remounts /sys, hiding the cgroups dockerd needs.
-                ["nsenter", f"--net=/run/netns/{netns}", "dockerd", "--host", docker_host, "--tls=false",
+                # Also a unix socket: what `docker system dial-stdio` reaches through sshd (ssh://, below).
+                ["nsenter", f"--net=/run/netns/{netns}", "dockerd", "--host", docker_host, "--host",
+                 f"unix://{engine_socket(root)}", "--tls=false",
                  "--data-root", str(root / "data"), "--exec-root", str(exec_root),
                  "--pidfile", str(root / "docker.pid"), "--iptables=false", "--ip6tables=false",
                  "--bridge=none", "--userland-proxy=false"],
@@ -175,3 +183,70 @@ def netns_engine(workdir: Path) -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", netns], capture_output=True, timeout=COMMAND_TIMEOUT_S, check=False)
         subprocess.run(["ip", "link", "del", near], capture_output=True, timeout=COMMAND_TIMEOUT_S, check=False)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def sshd_unavailable() -> str | None:
+    """Why an SSH way to the engine cannot be offered (one line), or None."""
+    for tool in ("/usr/sbin/sshd", "ssh-keygen"):
+        if shutil.which(tool) is None:
+            return f"no {tool} (Debian package openssh-server)"
+    try:
+        import paramiko  # noqa: F401 - the docker SDK's ssh transport
+    except ImportError:
+        return "no paramiko (the docker SDK's ssh:// transport)"
+    return None
+
+
+@contextlib.contextmanager
+def netns_sshd(docker_host: str, engine_dir: Path, workdir: Path) -> Iterator[tuple[str, Path]]:
+    """An sshd in the engine's namespace, as on an engine host reached by ``DOCKER_HOST=ssh://root@H``.
+
+    Yields that DOCKER_HOST and a home folder for the client: ``.ssh/config`` names the key to log in with,
+    ``.ssh/known_hosts`` the server's host key (the docker SDK refuses unknown hosts). A login's
+    ``docker system dial-stdio`` reaches this engine through its unix socket (sshd sets DOCKER_HOST).
+    """
+    engine_side = docker_host.removeprefix("tcp://").rsplit(":", 1)[0]
+    netns = f"{PREFIX}{os.getpid()}"
+    root = workdir / "sshd"
+    home = workdir / "home"
+    (home / ".ssh").mkdir(parents=True, mode=0o700)
+    root.mkdir(parents=True)
+    for name in ("host_key", "client_key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / name)], check=True,
+                       capture_output=True, timeout=COMMAND_TIMEOUT_S)
+    (root / "authorized_keys").write_text((root / "client_key.pub").read_text())
+    socket_path = engine_socket(engine_dir / "engine")  # engine_dir: what netns_engine was given
+    (root / "sshd_config").write_text(
+        f"ListenAddress {engine_side}\nPort 22\nHostKey {root / 'host_key'}\nPidFile {root / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {root / 'authorized_keys'}\nPermitRootLogin prohibit-password\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+        f"SetEnv DOCKER_HOST=unix://{socket_path}\n")
+    (home / ".ssh" / "config").write_text(f"Host {engine_side}\n  User root\n  IdentityFile {root / 'client_key'}\n")
+    host_key = (root / "host_key.pub").read_text().split()
+    (home / ".ssh" / "known_hosts").write_text(f"{engine_side} {host_key[0]} {host_key[1]}\n")
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation directory
+    with (root / "sshd.log").open("wb") as log:
+        daemon = subprocess.Popen(["nsenter", f"--net=/run/netns/{netns}", "/usr/sbin/sshd", "-D", "-e", "-f",
+                                   str(root / "sshd_config")], stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:  # listening once a TCP connect succeeds
+            if daemon.poll() is not None:
+                raise RuntimeError(f"sshd exited with {daemon.returncode}: {(root / 'sshd.log').read_text()[-2000:]}")
+            try:
+                with socket.create_connection((engine_side, 22), timeout=2):
+                    break
+            except OSError as exc:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"sshd on {engine_side}:22 not listening within {START_TIMEOUT_S:g} s: "
+                                       f"{exc}") from None
+            time.sleep(POLL_S)  # a poll interval to the deadline
+        yield f"ssh://root@{engine_side}", home
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait(STOP_TIMEOUT_S)

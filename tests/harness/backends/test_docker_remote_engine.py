@@ -1,5 +1,7 @@
 """The docker backend against an engine on "another host": a dockerd in a network namespace of this test's
-own (``netns_engine.py``), reached at ``DOCKER_HOST=tcp://198.18.N.2:2375`` over a veth pair.
+own (``netns_engine.py``), reached at ``DOCKER_HOST=tcp://198.18.N.2:2375`` over a veth pair, and at
+``DOCKER_HOST=ssh://root@198.18.N.2`` through an sshd in the same namespace (the docker SDK's paramiko
+transport: the API goes through SSH, the lab's endpoints through the tunnel port, as docs/docker.md says).
 
 The images come from the local engine (``docker save | docker load`` through the SDK: the namespace has
 no route out, so nothing can be built there from the network). Needs root, dockerd, ip, nsenter and a
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,7 @@ from tests.support.docker import docker_unusable
 
 ROOT = Path(__file__).resolve().parents[3]
 REASON = netns_engine.unavailable() or docker_unusable(ROOT)
+SSH_REASON = netns_engine.sshd_unavailable()
 pytestmark = [pytest.mark.skipif(REASON is not None, reason=f"remote docker engine test: {REASON}"),
               pytest.mark.timeout(1800)]  # a first build of the images on the local engine takes minutes
 
@@ -43,8 +47,14 @@ FEATURES = ["features/test_scenarios.py", "-k",
 EXPECTED = 10  # scenarios the selection gives
 
 
+@dataclass(frozen=True)
+class Remote:
+    docker_host: str  # tcp://198.18.N.2:2375
+    engine_dir: Path  # what netns_engine was given (its unix socket is under it)
+
+
 @pytest.fixture(scope="module")
-def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote]:
     """DOCKER_HOST of a fresh engine in a namespace, holding ctrlab's images copied from the local engine
     by ``python -m harness.backends.docker copy`` (as docs/docker.md tells a user)."""
     local = connect()
@@ -53,13 +63,14 @@ def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         source = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"  # the engine connect() used
     finally:
         local.close()
-    with netns_engine.netns_engine(tmp_path_factory.mktemp("remote")) as docker_host:
+    engine_dir = tmp_path_factory.mktemp("remote")
+    with netns_engine.netns_engine(engine_dir) as docker_host:
         done = subprocess.run([sys.executable, "-m", "harness.backends.docker", "copy", "--from", source],
                               cwd=ROOT, env={**os.environ, "DOCKER_HOST": docker_host}, capture_output=True,
                               text=True, timeout=600, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
         assert f"copied: {', '.join(tags)}" in done.stdout, done.stdout  # a fresh engine has none
-        yield docker_host
+        yield Remote(docker_host, engine_dir)
 
 
 def _engine(docker_host: str) -> object:
@@ -68,17 +79,31 @@ def _engine(docker_host: str) -> object:
     return docker.DockerClient(base_url=docker_host, timeout=30)
 
 
-def test_feature_scenarios_pass_with_docker_host_pointing_at_the_remote_engine(remote: str, tmp_path: Path) -> None:
+def test_feature_scenarios_pass_with_docker_host_pointing_at_the_remote_engine(remote: Remote, tmp_path: Path) -> None:
+    _run_features_on(remote.docker_host, remote.docker_host, {}, tmp_path)
+
+
+@pytest.mark.skipif(SSH_REASON is not None, reason=f"ssh:// engine test: {SSH_REASON}")
+def test_feature_scenarios_pass_with_an_ssh_docker_host(remote: Remote, tmp_path: Path) -> None:
+    """``DOCKER_HOST=ssh://root@H``, the user's ~/.ssh naming the key and knowing the host key: the same run."""
+    with netns_engine.netns_sshd(remote.docker_host, remote.engine_dir, tmp_path) as (ssh_host, home):
+        _run_features_on(ssh_host, remote.docker_host, {"HOME": str(home)}, tmp_path)
+        assert "Accepted publickey for root" in (tmp_path / "sshd" / "sshd.log").read_text()  # the API went by SSH
+
+
+def _run_features_on(docker_host: str, engine_api: str, env: dict[str, str], tmp_path: Path) -> None:
+    """The feature selection with ``--backend docker`` and DOCKER_HOST=docker_host; the engine (seen through
+    ``engine_api``) ran the lab and kept nothing."""
     started = time.time()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--backend", "docker", "-q", "-p", "no:cacheprovider",
          "--alluredir", str(tmp_path / "allure"), *FEATURES],
-        cwd=ROOT, env={**os.environ, "DOCKER_HOST": remote}, capture_output=True, text=True, timeout=900,
-        check=False)
+        cwd=ROOT, env={**os.environ, **env, "DOCKER_HOST": docker_host}, capture_output=True, text=True,
+        timeout=900, check=False)
     tail = (done.stdout + done.stderr)[-4000:]
     assert done.returncode == 0, tail
     assert f"{EXPECTED} passed" in tail and " failed" not in tail, tail
-    engine = _engine(remote)
+    engine = _engine(engine_api)
     try:
         # The lab ran there (and was removed), not on the local engine.
         starts = list(engine.events(since=int(started), until=int(time.time()) + 1, decode=True,  # type: ignore[attr-defined]
@@ -91,14 +116,14 @@ def test_feature_scenarios_pass_with_docker_host_pointing_at_the_remote_engine(r
 
 
 def test_the_testbed_names_loopback_relays_and_only_the_tunnel_listens_on_the_engine(
-        remote: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        remote: Remote, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import requests
 
-    monkeypatch.setenv("DOCKER_HOST", remote)
+    monkeypatch.setenv("DOCKER_HOST", remote.docker_host)
     backend = DockerBackend(BackendOptions(reports_dir=tmp_path, log_name="lab.log", project_root=ROOT))
     try:
         testbed = backend.provision()
-        assert backend.engine == remote.split("//")[1].split(":")[0]
+        assert backend.engine == remote.docker_host.split("//")[1].split(":")[0]
         assert testbed.simulator is not None
         assert requests.get(f"{testbed.simulator.control_url}/_sim/health", timeout=5).json()["status"] == "ok"
         hosts = {c.host for d in testbed.devices.values()
@@ -120,7 +145,7 @@ def test_the_testbed_names_loopback_relays_and_only_the_tunnel_listens_on_the_en
         container_name = backend.container.name if backend.container else ""
     finally:
         backend.teardown()
-    engine = _engine(remote)
+    engine = _engine(remote.docker_host)
     try:
         assert container_name not in [c.name for c in engine.containers.list(all=True)]  # type: ignore[attr-defined]
     finally:
