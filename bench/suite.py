@@ -9,6 +9,9 @@ a figure other load on a shared machine inflates less than wall time), and the s
 measured in the same run. Targets on a 2-core machine (issue 14): serial <= 12 s for the 205 scenarios,
 ``-n 2`` at least 1.5x faster than serial.
 
+It first measures the machine itself: how much more pure-Python work two processes do at once than one
+(2.0 on two cores of their own). No ``-n 2`` run can beat that ratio, and the suite's ratio is read against it.
+
 Bytecode: the measured runs find the project's ``.pyc`` files written, as every run after a user's first does.
 A machine that sets ``PYTHONDONTWRITEBYTECODE=1`` (as some CI images do) never writes them, so each process
 (pytest, every xdist worker, every lab) would compile and assertion-rewrite ctrlab's modules again, about
@@ -77,6 +80,27 @@ def run_once(extra: list[str]) -> tuple[float, list[Case], int]:
         return wall, parse_junit(junit), proc.returncode
 
 
+CALIBRATION = "n = 0\nfor i in range({loops}):\n    n += i * i % 7\n"  # pure-Python CPU work, no I/O
+
+
+def parallel_capacity(loops: int = 6_000_000) -> tuple[float, float]:
+    """(seconds one process takes for a fixed piece of pure-Python work, how many times that work two
+    processes do in the same wall time when they run it at once). 2.0 on two idle cores of their own; less
+    where the cores are shared (SMT siblings, a busy host): the ceiling of any -n 2 speed-up."""
+    code = CALIBRATION.format(loops=loops)
+
+    def run(count: int) -> float:
+        started = time.monotonic()
+        procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(count)]
+        for proc in procs:
+            proc.wait(timeout=RUN_TIMEOUT_S)
+        return time.monotonic() - started
+
+    one = min(run(1) for _ in range(2))
+    two = min(run(2) for _ in range(2))
+    return one, 2 * one / two
+
+
 def warm_up(extra: list[str]) -> None:
     """One untimed run of one scenario that may write bytecode: ctrlab's modules (assertion-rewritten ones
     included) and the lab's are compiled once, not in every measured process."""
@@ -118,6 +142,10 @@ def main() -> int:
         warm_up(args.pytest_args)
     print(f"bytecode: {'as found' if args.no_warm_up else 'warm (an untimed run wrote it first)'}"
           f"{', PYTHONDONTWRITEBYTECODE set' if os.environ.get('PYTHONDONTWRITEBYTECODE') else ''}")
+    if args.workers == 2:
+        one, capacity = parallel_capacity()
+        print(f"machine: two processes running pure-Python work at once do {capacity:.2f}x the work of one "
+              f"({one:.2f} s alone): the ceiling of the -n 2 speed-up here")
     serial, parallel, counts = [], [], []
     for n in range(1, args.runs + 1):
         wall, cases, code = run_once(args.pytest_args)
