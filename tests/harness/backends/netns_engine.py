@@ -71,6 +71,16 @@ def _stop(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def _terminate(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to a child of ours, a bounded wait, then SIGKILL."""
+    child.terminate()
+    try:
+        child.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait(STOP_TIMEOUT_S)
+
+
 def _unmount_under(root: Path) -> None:
     mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
     for target in sorted((m for m in mounts if m.startswith(f"{root}/")), key=len, reverse=True):
@@ -169,12 +179,7 @@ def netns_engine(workdir: Path) -> Iterator[str]:
         yield docker_host
     finally:
         if daemon is not None:  # nsenter execs dockerd: the same process; it stops its containers
-            daemon.terminate()
-            try:
-                daemon.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait(STOP_TIMEOUT_S)
+            _terminate(daemon)
         with contextlib.suppress(OSError, ValueError):
             _stop(int(containerd_pid.read_text().strip()))  # a containerd dockerd did not take down
         _unmount_under(root)
@@ -244,9 +249,4 @@ def netns_sshd(docker_host: str, engine_dir: Path, workdir: Path) -> Iterator[tu
             time.sleep(POLL_S)  # a poll interval to the deadline
         yield f"ssh://root@{engine_side}", home
     finally:
-        daemon.terminate()
-        try:
-            daemon.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait(STOP_TIMEOUT_S)
+        _terminate(daemon)
