@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from harness.appliance import AsyncOSCli
-from harness.backends.docker import LABEL_BACKEND, connect
+from harness.backends.docker import LABEL_BACKEND, LABEL_OWNER, connect
 from harness.testbed import load_testbed
 from tests.support.docker import docker_unusable
 from tests.support.ssh_trust import fetched
@@ -45,10 +46,15 @@ class Running:
     base_sha: str
 
 
-def c100v_containers() -> list[str]:
+def ours(process: subprocess.Popen[str]) -> dict[str, list[str]]:
+    """The containers this ``ctrlab c100v up`` started: other runs may share the engine."""
+    return {"label": [f"{LABEL_BACKEND}=c100v", f"{LABEL_OWNER}={socket.gethostname()}:{process.pid}"]}
+
+
+def c100v_containers(process: subprocess.Popen[str]) -> list[str]:
     client = connect()
     try:
-        return [c.name for c in client.containers.list(all=True, filters={"label": f"{LABEL_BACKEND}=c100v"})]
+        return [c.name for c in client.containers.list(all=True, filters=ours(process))]
     finally:
         client.close()
 
@@ -98,7 +104,7 @@ def test_the_testbed_drives_the_appliance_through_the_harness(running: Running) 
 def test_the_qcow2_is_mounted_read_only_on_host_networking(running: Running) -> None:
     client = connect()
     try:
-        (container,) = client.containers.list(filters={"label": f"{LABEL_BACKEND}=c100v"})
+        (container,) = client.containers.list(filters=ours(running.process))
         mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
         assert mounts["/images/c100v.qcow2"]["RW"] is False
         assert container.attrs["HostConfig"]["NetworkMode"] == "host"
@@ -108,11 +114,11 @@ def test_the_qcow2_is_mounted_read_only_on_host_networking(running: Running) -> 
 
 
 def test_ctrl_c_twice_still_stops_cleanly_and_keeps_the_log(running: Running) -> None:
-    assert c100v_containers(), "the container should be running before the stop"
+    assert c100v_containers(running.process), "the container should be running before the stop"
     running.process.send_signal(signal.SIGINT)
     running.process.send_signal(signal.SIGINT)  # the second one must not cut the clean-up short
     assert running.process.wait(STOP_TIMEOUT_S) == 0, running.output.read_text()[-3000:]
-    assert c100v_containers() == []
+    assert c100v_containers(running.process) == []
     assert not running.testbed.exists(), "a stopped appliance's testbed names ports nothing listens on"
     log = (running.workdir / "reports" / "c100v-esa1.log").read_text()
     assert "bootstrap done" in log and "ironport" not in log.replace("ironport.example.com", "")
