@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
 
 from harness.report import masking
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests stop labs and pytest runs they start with Ctrl-C's signal. Started with SIGINT ignored (as
+    `cmd &` in a non-interactive shell leaves it), every child would inherit that: take Python's own handler,
+    which children get back as the default."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

@@ -37,7 +37,10 @@ LOG_ATTACH_BYTES = 256_000  # a failing scenario's share of the lab log, at most
 LOG_TAIL_CHARS = 3000
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def _lab_child_setup() -> None:  # pragma: no cover - runs in the child between fork and exec
+    # The lab is stopped with SIGINT. A harness started with SIGINT ignored (as `cmd &` in a non-interactive
+    # shell leaves it, a CI runner's background step) would pass that on through exec: every stop a SIGKILL.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     # Linux: if pytest itself is killed (SIGKILL, OOM), the kernel stops the lab too; no orphans.
     with contextlib.suppress(Exception):
         import ctypes
@@ -89,7 +92,7 @@ class SimBackend(Backend):
             self.process = subprocess.Popen(
                 self.command(testbed_out, self.workdir / "lab"), stdin=subprocess.DEVNULL, stdout=self._log,
                 stderr=subprocess.STDOUT, env=env, start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" and in_main_thread else None)
+                preexec_fn=_lab_child_setup if in_main_thread else None)
         except OSError as exc:
             self._fail(f"cannot run {sys.executable}: {exc}")
         if not self._atexit_registered:

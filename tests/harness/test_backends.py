@@ -4,6 +4,7 @@ cycle (start in its own process group, wait for the testbed and health, stop wit
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -108,6 +109,24 @@ def test_sim_starts_in_its_own_process_group_and_stops_cleanly(tmp_path: Path) -
     log = (tmp_path / "reports" / "sim-lab.log").read_text()
     assert "fake lab ok" in log and "fake lab stopped" in log  # SIGINT, handled by the lab
     backend.teardown()  # twice is harmless
+
+
+def test_a_harness_started_with_sigint_ignored_still_stops_its_lab_with_sigint(tmp_path: Path) -> None:
+    # `cmd &` in a non-interactive shell (and some CI runners) start pytest with SIGINT ignored; exec keeps
+    # that for the lab, which then heard no stop and was killed after the bounded wait.
+    backend = scripted("ok", tmp_path, stop_timeout=30.0)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        backend.provision()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    process = backend.process
+    assert process is not None
+    started = time.monotonic()
+    backend.teardown()
+    assert process.returncode == 0, "the lab did not stop on SIGINT"
+    assert time.monotonic() - started < 15
+    assert "fake lab stopped" in (tmp_path / "reports" / "sim-lab.log").read_text()
 
 
 def test_sim_that_exits_early_fails_with_its_stderr(tmp_path: Path) -> None:
