@@ -122,10 +122,8 @@ def test_a_harness_started_with_sigint_ignored_still_stops_its_lab_with_sigint(t
         signal.signal(signal.SIGINT, previous)
     process = backend.process
     assert process is not None
-    started = time.monotonic()
     backend.teardown()
-    assert process.returncode == 0, "the lab did not stop on SIGINT"
-    assert time.monotonic() - started < 15
+    assert process.returncode == 0, "the lab did not stop on SIGINT: it was killed after the bounded wait"
     assert "fake lab stopped" in (tmp_path / "reports" / "sim-lab.log").read_text()
 
 
