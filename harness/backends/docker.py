@@ -140,10 +140,11 @@ def wait_healthy(container: Container, deadline: float, stop: threading.Event, p
             return NotHealthy("stopped", status, health, probe)
 
 
-def owner_label() -> str:
+def owner_label(pid: int | None = None) -> str:
+    """``LABEL_OWNER``'s value for the harness process ``pid`` (this one by default) on this host."""
     import socket
 
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
 
 
 def _pid_alive(pid: int) -> bool:

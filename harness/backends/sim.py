@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -37,10 +38,12 @@ LOG_ATTACH_BYTES = 256_000  # a failing scenario's share of the lab log, at most
 LOG_TAIL_CHARS = 3000
 
 
-def _lab_child_setup() -> None:  # pragma: no cover - runs in the child between fork and exec
+def _lab_child_setup(die_with_parent: bool) -> None:  # pragma: no cover - in the child between fork and exec
     # The lab is stopped with SIGINT. A harness started with SIGINT ignored (as `cmd &` in a non-interactive
     # shell leaves it, a CI runner's background step) would pass that on through exec: every stop a SIGKILL.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if not die_with_parent:
+        return
     # Linux: if pytest itself is killed (SIGKILL, OOM), the kernel stops the lab too; no orphans.
     with contextlib.suppress(Exception):
         import ctypes
@@ -87,12 +90,13 @@ class SimBackend(Backend):
         if self.options.project_root is not None:
             env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.options.project_root), env.get("PYTHONPATH"))
                                                 if p)
+        # The parent-death signal fires when the forking *thread* ends: only the main thread lives as long as pytest.
         in_main_thread = threading.current_thread() is threading.main_thread()
         try:
             self.process = subprocess.Popen(
                 self.command(testbed_out, self.workdir / "lab"), stdin=subprocess.DEVNULL, stdout=self._log,
                 stderr=subprocess.STDOUT, env=env, start_new_session=True,
-                preexec_fn=_lab_child_setup if in_main_thread else None)
+                preexec_fn=functools.partial(_lab_child_setup, in_main_thread))
         except OSError as exc:
             self._fail(f"cannot run {sys.executable}: {exc}")
         if not self._atexit_registered:

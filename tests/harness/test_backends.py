@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -111,13 +112,20 @@ def test_sim_starts_in_its_own_process_group_and_stops_cleanly(tmp_path: Path) -
     backend.teardown()  # twice is harmless
 
 
-def test_a_harness_started_with_sigint_ignored_still_stops_its_lab_with_sigint(tmp_path: Path) -> None:
+@pytest.mark.parametrize("from_thread", [False, True], ids=["main-thread", "other-thread"])
+def test_a_harness_started_with_sigint_ignored_still_stops_its_lab_with_sigint(tmp_path: Path,
+                                                                              from_thread: bool) -> None:
     # `cmd &` in a non-interactive shell (and some CI runners) start pytest with SIGINT ignored; exec keeps
     # that for the lab, which then heard no stop and was killed after the bounded wait.
     backend = scripted("ok", tmp_path, stop_timeout=30.0)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        backend.provision()
+        if from_thread:
+            worker = threading.Thread(target=backend.provision)
+            worker.start()
+            worker.join(timeout=60)
+        else:
+            backend.provision()
     finally:
         signal.signal(signal.SIGINT, previous)
     process = backend.process

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from harness.appliance import AsyncOSCli
-from harness.backends.docker import LABEL_BACKEND, LABEL_OWNER, connect
+from harness.backends.docker import LABEL_BACKEND, LABEL_OWNER, connect, owner_label
 from harness.testbed import load_testbed
 from tests.support.docker import docker_unusable
 from tests.support.ssh_trust import fetched
@@ -48,7 +47,7 @@ class Running:
 
 def ours(process: subprocess.Popen[str]) -> dict[str, list[str]]:
     """The containers this ``ctrlab c100v up`` started: other runs may share the engine."""
-    return {"label": [f"{LABEL_BACKEND}=c100v", f"{LABEL_OWNER}={socket.gethostname()}:{process.pid}"]}
+    return {"label": [f"{LABEL_BACKEND}=c100v", f"{LABEL_OWNER}={owner_label(process.pid)}"]}
 
 
 def c100v_containers(process: subprocess.Popen[str]) -> list[str]:
