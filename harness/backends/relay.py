@@ -29,6 +29,7 @@ DNS_TIMEOUT_S = 5.0
 STATE_TIMEOUT_S = 5.0  # reading the lab's netlab state through the tunnel
 CHUNK = 65536
 START_TIMEOUT_S = 10.0
+STOP_POLL_S = 0.05  # how often close() looks again for connections to end
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Relays:
         self._transports: list[asyncio.BaseTransport] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._held: list[socket.socket] = []  # bound sockets not served (claims)
+        self._closing = False  # set by close(): connections accepted from then on end at once
 
     def _call(self, coro: object) -> object:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(START_TIMEOUT_S)  # type: ignore[arg-type]
@@ -161,6 +163,9 @@ class Relays:
         target, hook = self._targets[local]
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            if self._closing:  # accepted just before close(): end it here, before it opens anything
+                writer.close()
+                return
             upstream: asyncio.StreamWriter | None = None
             task = asyncio.current_task()
             if task is not None:  # so close() ends live connections before the loop stops
@@ -214,15 +219,29 @@ class Relays:
             return
 
         async def stop() -> None:
+            self._closing = True
             for server in self._servers.values():
                 server.close()
             for transport in self._transports:
                 transport.close()
-            tasks = list(self._tasks)
-            for task in tasks:
-                task.cancel()
-            if tasks:
-                await asyncio.wait(tasks, timeout=START_TIMEOUT_S)
+            # A connection accepted just before the servers closed becomes a handler task a few loop turns
+            # later (accept, transport, protocol, task). Wait until no task but this one is left, so none
+            # is still pending when the loop stops (its `finally` would then run on a closed loop). Only
+            # handlers that have started are cancelled: they end cleanly; one not yet started sees
+            # `_closing` and returns (cancelling it first would make Python 3.11's stream protocol log it).
+            # Cancelled again on every turn: Python 3.11's wait_for can swallow a cancel that lands as its
+            # connect completes, and that handler would then wait on its pipes.
+            me = asyncio.current_task()
+            deadline = self._loop.time() + START_TIMEOUT_S / 2  # within _call's own wait for stop()
+            while others := [t for t in asyncio.all_tasks() if t is not me]:
+                for task in others:
+                    if task in self._tasks:
+                        task.cancel()
+                remaining = deadline - self._loop.time()
+                if remaining <= 0:
+                    break
+                await asyncio.wait(others, timeout=min(STOP_POLL_S, remaining), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.sleep(0)  # one more turn: the connection-lost callbacks of the writers just closed
 
         with contextlib.suppress(Exception):
             self._call(stop())

@@ -4,10 +4,12 @@ tunnel's header check, the relays carrying TCP and DNS through a tunnel on loopb
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 import socket
 import struct
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -152,6 +154,27 @@ def test_a_relay_with_the_wrong_token_gets_nothing(lab: tuple[Loop, int, int, in
             assert client.recv(100) == b""
     finally:
         relays.close()
+
+
+def test_closing_relays_ends_every_connection_even_ones_accepted_as_they_close(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Connections accepted just before close() become handlers a few loop turns later; none may be left
+    pending on the stopped loop (its clean-up would then raise "Event loop is closed" at garbage collection)."""
+    unraisable: list[str] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: unraisable.append(f"{u.exc_type.__name__}: {u.exc_value}"))
+    with socket.create_server(("127.0.0.1", 0), backlog=512) as engine:  # takes connections, never answers
+        for _ in range(8):
+            relays = Relays(Engine("127.0.0.1", engine.getsockname()[1], TOKEN))
+            listener = _bound(socket.SOCK_STREAM)
+            relays.tcp(listener, ("127.0.0.1", 22))
+            clients = [socket.create_connection(listener.getsockname(), timeout=5) for _ in range(30)]
+            relays.close()
+            assert not relays._thread.is_alive() and relays._loop.is_closed()
+            for client in clients:
+                client.close()
+            gc.collect()
+    assert unraisable == []
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
 
 
 def _lab_testbed(block: str) -> tuple[dict[str, Any], dict[str, Any]]:
