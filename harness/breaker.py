@@ -25,6 +25,10 @@ from typing import Any, NoReturn
 from .verdicts import CONFORMANCE, Verdict
 
 DEFAULT_THRESHOLD = 3
+# Set once the lab stopped answering: every later HTTP request of this process (harness/http.py) fails at
+# once, so the clean-ups of the scenario that hit the fault do not each wait out a read timeout. Kept
+# here, not in harness/http.py, so the xdist controller sets it without importing requests.
+_circuit_opened: str | None = None
 TCP_TIMEOUT = 3.0
 
 Health = Callable[[], str | None]  # None: healthy; else what is down, in one line
@@ -116,3 +120,18 @@ def health_of(testbed: Any, backend: Any = None) -> Health:
             endpoints[name] = (conn.host, int(conn.port))
             break
     return lambda: gear_health(endpoints)
+
+
+def open_circuit(reason: str) -> None:
+    global _circuit_opened
+    _circuit_opened = reason
+
+
+def close_circuit() -> None:
+    global _circuit_opened
+    _circuit_opened = None
+
+
+def circuit_opened() -> str | None:
+    """Why the circuit is open (the lab stopped answering), or None: requests go out."""
+    return _circuit_opened

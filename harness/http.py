@@ -29,6 +29,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
+from .breaker import circuit_opened
 from .errors import DriverTimeout, LabUnreachable, RateLimited
 from .retries import RetryPolicy, retry_after
 from .transcript import MASK, SECRET_NAME, Transcript, mask_body, mask_headers, mask_url, scrub, secret_values
@@ -38,21 +39,6 @@ DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
 DEFAULT_CONNECT_RETRIES = 2
 USER_AGENT = "ctrlab-harness/0.1"
 MAX_KEPT_BODY = 512_000  # bytes of a response body a transcript keeps until it is read
-# Set by the circuit breaker (harness/breaker.py) once the lab stopped answering: every later request of
-# this process fails at once, so the clean-ups of the scenario that hit the fault do not each wait out
-# a read timeout. None: closed, requests go out.
-_open_circuit: str | None = None
-
-
-def open_circuit(reason: str) -> None:
-    global _open_circuit
-    _open_circuit = reason
-
-
-def close_circuit() -> None:
-    global _open_circuit
-    _open_circuit = None
-
 
 def origin(url: str) -> str:
     """``scheme://host:port`` of a URL: what a LabUnreachable names as the endpoint."""
@@ -123,8 +109,8 @@ class HttpSession(requests.Session):
         super().close()
 
     def _exchange(self, method_s: str, url_s: str, *args: Any, **kwargs: Any) -> requests.Response:
-        if _open_circuit is not None:
-            raise LabUnreachable(self.what, origin(url_s), f"not tried, the run is stopping: {_open_circuit}")
+        if (opened := circuit_opened()) is not None:
+            raise LabUnreachable(self.what, origin(url_s), f"not tried, the run is stopping: {opened}")
         kwargs.setdefault("timeout", self.timeout)
         started = datetime.now(UTC)
         t0 = time.monotonic()

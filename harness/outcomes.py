@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from . import http, retries
-from .breaker import Breaker, health_of
+from . import retries
+from .breaker import Breaker, close_circuit, health_of, open_circuit
 from .session import SESSION_KEY
 from .verdicts import CONFORMANCE, HARNESS_ERROR, LAB_FAULT, Verdict, classify, wrapped
 
@@ -36,7 +36,7 @@ class Ledger:
     """What this process saw: the breaker, and (on the controller or alone) every scenario's verdict."""
 
     def __init__(self) -> None:
-        http.close_circuit()  # a new session (pytester nests them) starts with the lab trusted
+        close_circuit()  # a new session (pytester nests them) starts with the lab trusted
         retries.configure_default(retries.RetryPolicy())
         self.breaker = Breaker()
         self.verdicts: dict[str, tuple[str, str]] = {}  # nodeid -> (kind, reason); first failure wins
@@ -139,7 +139,7 @@ def reclassify(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Te
     report.user_properties.append((PROPERTY, json.dumps([verdict.kind, verdict.reason])))
     opened = book.breaker.record(verdict)  # a clean-up that found the lab gone counts too
     if opened:
-        http.open_circuit(opened)
+        open_circuit(opened)
         _announce(item.config, opened)
     return verdict
 
@@ -189,7 +189,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    http.close_circuit()
+    close_circuit()
     config = session.config
     book = ledger(config)
     state = config.stash.get(SESSION_KEY, None)

@@ -429,7 +429,27 @@ def _freeze_heap(config: pytest.Config) -> None:
     import gc
 
     gc.freeze()
-    state.on_close(gc.unfreeze)  # a session run inside another (pytester) must not leave its objects frozen
+
+    def thaw() -> None:  # a run inside another (pytester's inline runs, pytest.main() from a script) must not
+        if not _process_ends_with(config):  # leave its objects frozen; at the very end they may stay so:
+            gc.unfreeze()  # thawed, the interpreter's exit would walk them all four times over (0.2 s a process)
+
+    state.on_close(thaw)
+
+
+def _process_ends_with(config: pytest.Config) -> bool:
+    """Whether the process exits when this run ends: the outermost run of pytest's command line or of an
+    xdist worker."""
+    if _CONFIGS[:1] != [config] or len(_CONFIGS) > 1:
+        return False
+    if hasattr(config, "workerinput"):
+        return True
+    from _pytest.config import console_main
+
+    frame = sys._getframe()
+    while frame is not None and frame.f_code is not console_main.__code__:
+        frame = frame.f_back  # type: ignore[assignment]
+    return frame is not None
 
 
 def _map_raw_tags(item: pytest.Item) -> None:
