@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import select
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 from .settings import NetSettings
 
 START_TIMEOUT = 5.0
+PEEK_BYTES = 128  # link, IP and TCP/UDP headers: where the filter's ports are
 
 
 class Capture:
@@ -50,6 +52,8 @@ class Capture:
         try:
             for iface in ifaces:
                 kind = L2Socket if iface == "lo" else L2ListenSocket
+                if not compiled:
+                    kind = _prefiltered(kind, _filter_ports(settings))
                 sockets.append(kind(iface=iface, filter=bpf if compiled else None, promisc=False))
         except OSError as exc:
             for sock in sockets:
@@ -143,6 +147,32 @@ def _python_filter(settings: NetSettings) -> Callable[[Any], bool]:
         return bool(proxy and TCP in packet and proxy[0] in hosts and proxy[1] in ports)
 
     return keep
+
+
+def _filter_ports(settings: NetSettings) -> tuple[bytes, ...]:
+    """The port numbers of ``_bpf`` as they appear in a packet's bytes (network order)."""
+    ports = [settings.https_port]
+    if settings.resolver:
+        ports.append(settings.resolver[1])
+    if settings.proxy:
+        ports.append(settings.proxy.port)
+    return tuple(port.to_bytes(2, "big") for port in ports)
+
+
+def _prefiltered(kind: Any, marks: tuple[bytes, ...]) -> Any:
+    """``kind`` (a scapy socket class) that drops, unread, a packet none of whose first bytes spell a port of
+    the filter: the Python filter would refuse it after dissection, which is the costly part (every packet of
+    every other process on the interface, another xdist worker's on ``lo``)."""
+
+    class Prefiltered(kind):  # type: ignore[misc,valid-type]
+        def recv(self, x: int = 65535, **kwargs: Any) -> Any:
+            peeked = self.ins.recv(PEEK_BYTES, socket.MSG_PEEK)
+            if not any(mark in peeked for mark in marks):
+                self.ins.recv(1)  # a datagram socket: this takes the whole packet off the queue
+                return None
+            return super().recv(x, **kwargs)
+
+    return Prefiltered
 
 
 def _compiles(bpf: str, iface: str) -> bool:

@@ -29,6 +29,7 @@ from typing import Any
 from .probe_result import CLOSED, ERROR, FILTERED, OPEN, Probe, finish
 
 ETH_P_IP = 0x0800
+PEEK_BYTES = 128  # link header + IP header + TCP ports, or an ICMP error quoting our SYN's headers
 RAW_REQUIRED = "raw sockets not allowed here (needs root or CAP_NET_RAW)"
 
 
@@ -95,11 +96,21 @@ class SynProber:
 
     def _await(self, sock: Any, ours: tuple[str, int], theirs: tuple[str, int], seq: int, deadline: float,
                started: float) -> Probe:
+        # The socket sees every packet on every interface (the other traffic of a busy host, another xdist
+        # worker's on lo). Any answer to our SYN (the target's SYN-ACK or RST, an ICMP error quoting our
+        # SYN) carries the target's address and our source port: a packet whose bytes hold neither is
+        # dropped unread, instead of being dissected by scapy (about 0.7 s of CPU a probe left to time out
+        # beside another worker's traffic).
+        marks = (socket.inet_aton(theirs[0]), ours[1].to_bytes(2, "big"))
         while (left := deadline - time.monotonic()) > 0:
             ready, _, _ = select.select([sock.ins], [], [], left)
             if not ready:
                 break
             try:
+                peeked = sock.ins.recv(PEEK_BYTES, socket.MSG_PEEK)
+                if not all(mark in peeked for mark in marks):
+                    sock.ins.recv(1)  # a datagram socket: this takes the whole packet off the queue
+                    continue
                 packet = sock.recv()
             except OSError:
                 continue

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,91 @@ def test_syn_probe_tells_open_closed_and_filtered_apart(kernel_lab: RunningLab, 
     assert states["api-sse.cisco.com"][0] == "filtered"
     assert "L3RawSocket" in report.syn_note
 
+
+
+def test_a_syn_probe_waiting_for_an_answer_does_not_dissect_other_traffic(raw_allowed: None,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probe's socket sees every packet on the host; while it waits out a silent drop, only packets that
+    could answer our SYN (the target's address and our source port in their bytes) reach scapy's dissector,
+    however busy the host is (another xdist worker's traffic on lo)."""
+    import time
+
+    from scapy.supersocket import L3RawSocket
+
+    from harness.net.syn import SynProber
+
+    dissected = 0
+    recv = L3RawSocket.recv
+
+    def counting_recv(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal dissected
+        dissected += 1
+        return recv(self, *args, **kwargs)
+
+    monkeypatch.setattr(L3RawSocket, "recv", counting_recv)
+    sent, done = 0, threading.Event()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as noise:
+        sink.bind(("127.0.0.1", 0))
+
+        def make_noise() -> None:
+            nonlocal sent
+            while not done.is_set():
+                noise.sendto(b"x" * 64, sink.getsockname())
+                sent += 1
+                done.wait(0.001)
+
+        thread = threading.Thread(target=make_noise, daemon=True)
+        thread.start()
+        sock = L3RawSocket()
+        try:  # a SYN that was never answered (a drop beyond this host): the probe waits out its timeout
+            started = time.monotonic()
+            probe = SynProber()._await(sock, ("127.0.0.1", 40000), ("127.0.0.9", 443), 1, started + PROBE_TIMEOUT,
+                                       started)
+        finally:
+            sock.close()
+            done.set()
+            thread.join(5)
+    assert probe.state == "filtered"
+    assert sent > 100 and dissected == 0, (sent, dissected)
+
+
+
+def test_without_libpcap_the_capture_does_not_dissect_traffic_its_filter_refuses(
+        raw_allowed: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Python filter runs after scapy's dissector; a packet that holds none of the filter's ports in its
+    bytes (another process's traffic on lo) never gets that far."""
+    from scapy.arch.linux import L2Socket
+
+    from harness.net.capture import Capture
+    from harness.net.settings import NetSettings
+
+    monkeypatch.setattr("harness.net.capture._compiles", lambda expression, iface: False)
+    dissected = 0
+    recv = L2Socket.recv
+
+    def counting_recv(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal dissected
+        dissected += 1
+        return recv(self, *args, **kwargs)
+
+    monkeypatch.setattr(L2Socket, "recv", counting_recv)
+    capture, note = Capture.start(NetSettings(resolver=("127.0.0.1", 5353)))
+    assert capture is not None and "Python filter" in note, note
+    sent = 0
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink, \
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as noise:
+            sink.bind(("127.0.0.1", 40001))
+            noise.bind(("127.0.0.1", 40002))
+            sink.settimeout(5)
+            for _ in range(300):
+                noise.sendto(b"x" * 64, sink.getsockname())
+                sink.recv(100)  # it went through lo, past the capture
+                sent += 1
+    finally:
+        capture.stop(["127.0.0.1"])
+    assert dissected == 0, (sent, dissected)
 
 @pytest.mark.parametrize("bpf", [True, False], ids=["bpf-if-libpcap", "python-filter"])
 def test_our_kernels_rst_does_not_turn_open_into_closed(lab: RunningLab, raw_allowed: None, tmp_path: Path,
