@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,15 +48,7 @@ def test_a_syn_probe_waiting_for_an_answer_does_not_dissect_other_traffic(raw_al
 
     from harness.net.syn import SynProber
 
-    dissected = 0
-    recv = L3RawSocket.recv
-
-    def counting_recv(self: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal dissected
-        dissected += 1
-        return recv(self, *args, **kwargs)
-
-    monkeypatch.setattr(L3RawSocket, "recv", counting_recv)
+    dissected = _count_dissections(monkeypatch, L3RawSocket)
     sent, done = 0, threading.Event()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink, \
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as noise:
@@ -80,7 +73,7 @@ def test_a_syn_probe_waiting_for_an_answer_does_not_dissect_other_traffic(raw_al
             done.set()
             thread.join(5)
     assert probe.state == "filtered"
-    assert sent > 100 and dissected == 0, (sent, dissected)
+    assert sent > 100 and dissected() == 0, (sent, dissected())
 
 
 
@@ -94,15 +87,7 @@ def test_without_libpcap_the_capture_does_not_dissect_traffic_its_filter_refuses
     from harness.net.settings import NetSettings
 
     monkeypatch.setattr("harness.net.capture._compiles", lambda expression, iface: False)
-    dissected = 0
-    recv = L2Socket.recv
-
-    def counting_recv(self: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal dissected
-        dissected += 1
-        return recv(self, *args, **kwargs)
-
-    monkeypatch.setattr(L2Socket, "recv", counting_recv)
+    dissected = _count_dissections(monkeypatch, L2Socket)
     capture, note = Capture.start(NetSettings(resolver=("127.0.0.1", 5353)))
     assert capture is not None and "Python filter" in note, note
     sent = 0
@@ -118,7 +103,7 @@ def test_without_libpcap_the_capture_does_not_dissect_traffic_its_filter_refuses
                 sent += 1
     finally:
         capture.stop(["127.0.0.1"])
-    assert dissected == 0, (sent, dissected)
+    assert dissected() == 0, (sent, dissected())
 
 @pytest.mark.parametrize("bpf", [True, False], ids=["bpf-if-libpcap", "python-filter"])
 def test_our_kernels_rst_does_not_turn_open_into_closed(lab: RunningLab, raw_allowed: None, tmp_path: Path,
@@ -215,3 +200,17 @@ def test_the_json_report_has_every_probe(lab: RunningLab) -> None:
     row = data["results"][0]
     assert set(row) >= {"fqdn", "address", "verdict", "remedy", "dns", "tcp", "syn", "tls", "proxy"}
     assert data["ok"] is True and data["region"] == "nam"
+
+
+def _count_dissections(monkeypatch: pytest.MonkeyPatch, kind: Any) -> Callable[[], int]:
+    """Counts the calls of a scapy socket class's ``recv`` (where scapy dissects a packet)."""
+    calls = 0
+    recv = kind.recv
+
+    def counting_recv(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return recv(self, *args, **kwargs)
+
+    monkeypatch.setattr(kind, "recv", counting_recv)
+    return lambda: calls
