@@ -440,14 +440,12 @@ def _freeze_heap(config: pytest.Config) -> None:
 def _process_ends_with(config: pytest.Config) -> bool:
     """Whether the process exits when this run ends: the outermost run of pytest's command line or of an
     xdist worker."""
-    if _CONFIGS[:1] != [config] or len(_CONFIGS) > 1:
+    if len(_CONFIGS) != 1 or _CONFIGS[0] is not config:  # a run nested in another (pytester)
         return False
     if hasattr(config, "workerinput"):
         return True
-    from _pytest.config import console_main
-
-    frame = sys._getframe()
-    while frame is not None and frame.f_code is not console_main.__code__:
+    frame = sys._getframe()  # pytest's command line returns to the interpreter's exit; pytest.main() need not
+    while frame is not None and frame.f_code is not pytest.console_main.__code__:
         frame = frame.f_back  # type: ignore[assignment]
     return frame is not None
 

@@ -98,7 +98,7 @@ class SynProber:
                started: float) -> Probe:
         # The socket sees every packet on every interface (the other traffic of a busy host, another xdist
         # worker's on lo). Any answer to our SYN (the target's SYN-ACK or RST, an ICMP error quoting our
-        # SYN) carries the target's address and our source port: a packet whose bytes hold neither is
+        # SYN) carries the target's address and our source port: a packet whose bytes lack either is
         # dropped unread, instead of being dissected by scapy (about 0.7 s of CPU a probe left to time out
         # beside another worker's traffic).
         marks = (socket.inet_aton(theirs[0]), ours[1].to_bytes(2, "big"))
