@@ -19,6 +19,7 @@ Why these choices:
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import select
@@ -44,6 +45,7 @@ def load_scapy() -> str | None:
     return None
 
 
+@functools.cache  # a process's right to raw sockets does not change; closing a packet socket waits ~15 ms
 def raw_sockets_allowed() -> str | None:
     """None when this process may open raw IP and packet sockets, else the reason it may not."""
     try:
