@@ -24,7 +24,7 @@ from typing import Any
 from .settings import NetSettings
 
 START_TIMEOUT = 5.0
-PEEK_BYTES = 128  # link, IP and TCP/UDP headers: where the filter's ports are
+PEEK_BYTES = 256  # link and IP headers (options included) and TCP/UDP ports: where the filter's ports are
 
 
 class Capture:

@@ -30,7 +30,7 @@ from typing import Any
 from .probe_result import CLOSED, ERROR, FILTERED, OPEN, Probe, finish
 
 ETH_P_IP = 0x0800
-PEEK_BYTES = 128  # link header + IP header + TCP ports, or an ICMP error quoting our SYN's headers
+PEEK_BYTES = 256  # link and IP headers (options included) and TCP ports, or an ICMP error quoting our SYN
 RAW_REQUIRED = "raw sockets not allowed here (needs root or CAP_NET_RAW)"
 
 
