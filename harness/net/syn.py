@@ -45,7 +45,7 @@ def load_scapy() -> str | None:
     return None
 
 
-@functools.cache  # a process's right to raw sockets does not change; closing a packet socket waits ~15 ms
+@functools.cache  # a process's right to raw sockets does not change; closing a packet socket waits ~11 ms
 def raw_sockets_allowed() -> str | None:
     """None when this process may open raw IP and packet sockets, else the reason it may not."""
     try:
@@ -101,8 +101,7 @@ class SynProber:
         # The socket sees every packet on every interface (the other traffic of a busy host, another xdist
         # worker's on lo). Any answer to our SYN (the target's SYN-ACK or RST, an ICMP error quoting our
         # SYN) carries the target's address and our source port: a packet whose bytes lack either is
-        # dropped unread, instead of being dissected by scapy (about 0.7 s of CPU a probe left to time out
-        # beside another worker's traffic).
+        # dropped unread, not dissected by scapy (CPU, and time the answer would wait behind it).
         marks = (socket.inet_aton(theirs[0]), ours[1].to_bytes(2, "big"))
         while (left := deadline - time.monotonic()) > 0:
             ready, _, _ = select.select([sock.ins], [], [], left)
