@@ -25,11 +25,11 @@ from typing import Any, NoReturn
 from .verdicts import CONFORMANCE, Verdict
 
 DEFAULT_THRESHOLD = 3
+TCP_TIMEOUT = 3.0
 # Set once the lab stopped answering: every later HTTP request of this process (harness/http.py) fails at
 # once, so the clean-ups of the scenario that hit the fault do not each wait out a read timeout. Kept
 # here, not in harness/http.py, so the xdist controller sets it without importing requests.
 _circuit_opened: str | None = None
-TCP_TIMEOUT = 3.0
 
 Health = Callable[[], str | None]  # None: healthy; else what is down, in one line
 

@@ -15,16 +15,15 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import select
-import socket
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from .prefilter import keep_next
 from .settings import NetSettings
 
 START_TIMEOUT = 5.0
-PEEK_BYTES = 256  # link and IP headers (options included) and TCP/UDP ports: where the filter's ports are
 
 
 class Capture:
@@ -48,12 +47,13 @@ class Capture:
         ifaces = sorted({_iface_for(h) for h in hosts} or {_default_iface()})
         bpf = _bpf(settings)
         compiled = all(_compiles(bpf, iface) for iface in ifaces)
+        ports = None if compiled else _filter_ports(settings)
         sockets: list[Any] = []
         try:
             for iface in ifaces:
                 kind = L2Socket if iface == "lo" else L2ListenSocket
-                if not compiled:
-                    kind = _prefiltered(kind, _filter_ports(settings))
+                if ports is not None:
+                    kind = _prefiltered(kind, ports)
                 sockets.append(kind(iface=iface, filter=bpf if compiled else None, promisc=False))
         except OSError as exc:
             for sock in sockets:
@@ -166,9 +166,7 @@ def _prefiltered(kind: Any, marks: tuple[bytes, ...]) -> Any:
 
     class Prefiltered(kind):  # type: ignore[misc,valid-type]
         def recv(self, x: int = 65535, **kwargs: Any) -> Any:
-            peeked = self.ins.recv(PEEK_BYTES, socket.MSG_PEEK)
-            if not any(mark in peeked for mark in marks):
-                self.ins.recv(1)  # a datagram socket: this takes the whole packet off the queue
+            if not keep_next(self.ins, lambda head: any(mark in head for mark in marks)):
                 return None
             return super().recv(x, **kwargs)
 

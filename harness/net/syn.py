@@ -27,10 +27,10 @@ import socket
 import time
 from typing import Any
 
+from .prefilter import keep_next
 from .probe_result import CLOSED, ERROR, FILTERED, OPEN, Probe, finish
 
 ETH_P_IP = 0x0800
-PEEK_BYTES = 256  # link and IP headers (options included) and TCP ports, or an ICMP error quoting our SYN
 RAW_REQUIRED = "raw sockets not allowed here (needs root or CAP_NET_RAW)"
 
 
@@ -108,9 +108,7 @@ class SynProber:
             if not ready:
                 break
             try:
-                peeked = sock.ins.recv(PEEK_BYTES, socket.MSG_PEEK)
-                if not all(mark in peeked for mark in marks):
-                    sock.ins.recv(1)  # a datagram socket: this takes the whole packet off the queue
+                if not keep_next(sock.ins, lambda head: all(mark in head for mark in marks)):
                     continue
                 packet = sock.recv()
             except OSError:
