@@ -18,7 +18,7 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = Path(tempfile.gettempdir())
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402 - after the skip check
+from selenium.common.exceptions import TimeoutException, WebDriverException  # noqa: E402 - after the skip check
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
@@ -50,9 +50,22 @@ def body_text(driver: webdriver.Chrome) -> str:
 
 
 def wait_for_text(driver: webdriver.Chrome, text: str) -> None:
-    # Why ignore stale elements: the body is replaced while a submitted form's next page loads.
-    wait = WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,))
-    wait.until(lambda d: text in body_text(d), f"page never showed {text!r}")
+    # Why every WebDriverException is polled past: while a submitted form's next page loads, chromedriver can
+    # call the old body stale, find no body, or lose the page's script context (CI once saw the last).
+    last_error: list[str] = []
+
+    def shows_text(d: webdriver.Chrome) -> bool:
+        try:
+            return text in body_text(d)
+        except WebDriverException as exc:
+            last_error[:] = [f"{type(exc).__name__}: {exc.msg}"]
+            return False
+
+    try:
+        WebDriverWait(driver, TIMEOUT).until(shows_text)
+    except TimeoutException:
+        raise AssertionError(f"page never showed {text!r} in {TIMEOUT} s; last driver error: "
+                             f"{last_error[0] if last_error else 'none'}") from None
 
 
 def click(driver: webdriver.Chrome, by: str, value: str) -> None:
