@@ -51,7 +51,7 @@ def body_text(driver: webdriver.Chrome) -> str:
 
 def wait_for_text(driver: webdriver.Chrome, text: str) -> None:
     # Why every WebDriverException is polled past: while a submitted form's next page loads, chromedriver can
-    # call the old body stale, find no body, or lose the page's script context (CI once saw the last).
+    # call the old body stale or answer with another error as the old document goes (CI once saw the latter).
     last_error: list[str] = []
 
     def shows_text(d: webdriver.Chrome) -> bool:
