@@ -164,9 +164,12 @@ def _prefiltered(kind: Any, marks: tuple[bytes, ...]) -> Any:
     the filter: the Python filter would refuse it after dissection, which is the costly part (every packet of
     every other process on the interface, another xdist worker's on ``lo``)."""
 
+    def may_match(head: bytes) -> bool:
+        return any(mark in head for mark in marks)
+
     class Prefiltered(kind):  # type: ignore[misc,valid-type]
         def recv(self, x: int = 65535, **kwargs: Any) -> Any:
-            if not keep_next(self.ins, lambda head: any(mark in head for mark in marks)):
+            if not keep_next(self.ins, may_match):
                 return None
             return super().recv(x, **kwargs)
 

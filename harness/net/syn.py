@@ -103,12 +103,16 @@ class SynProber:
         # SYN) carries the target's address and our source port: a packet whose bytes lack either is
         # dropped unread, not dissected by scapy (CPU, and time the answer would wait behind it).
         marks = (socket.inet_aton(theirs[0]), ours[1].to_bytes(2, "big"))
+
+        def may_answer(head: bytes) -> bool:
+            return all(mark in head for mark in marks)
+
         while (left := deadline - time.monotonic()) > 0:
             ready, _, _ = select.select([sock.ins], [], [], left)
             if not ready:
                 break
             try:
-                if not keep_next(sock.ins, lambda head: all(mark in head for mark in marks)):
+                if not keep_next(sock.ins, may_answer):
                     continue
                 packet = sock.recv()
             except OSError:
