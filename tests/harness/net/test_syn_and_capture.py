@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,14 +37,11 @@ def test_syn_probe_tells_open_closed_and_filtered_apart(kernel_lab: RunningLab, 
     assert "L3RawSocket" in report.syn_note
 
 
-
 def test_a_syn_probe_waiting_for_an_answer_does_not_dissect_other_traffic(raw_allowed: None,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The probe's socket sees every packet on the host; while it waits out a silent drop, only packets that
     could answer our SYN (the target's address and our source port in their bytes) reach scapy's dissector,
     however busy the host is (another xdist worker's traffic on lo)."""
-    import time
-
     from scapy.supersocket import L3RawSocket
 
     from harness.net.syn import SynProber
@@ -76,7 +74,6 @@ def test_a_syn_probe_waiting_for_an_answer_does_not_dissect_other_traffic(raw_al
     assert sent > 100 and dissected() == 0, (sent, dissected())
 
 
-
 def test_without_libpcap_the_capture_does_not_dissect_traffic_its_filter_refuses(
         raw_allowed: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """The Python filter runs after scapy's dissector; a packet that holds none of the filter's ports in its
@@ -104,6 +101,7 @@ def test_without_libpcap_the_capture_does_not_dissect_traffic_its_filter_refuses
     finally:
         capture.stop(["127.0.0.1"])
     assert dissected() == 0, (sent, dissected())
+
 
 @pytest.mark.parametrize("bpf", [True, False], ids=["bpf-if-libpcap", "python-filter"])
 def test_our_kernels_rst_does_not_turn_open_into_closed(lab: RunningLab, raw_allowed: None, tmp_path: Path,
