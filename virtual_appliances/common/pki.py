@@ -27,10 +27,9 @@ class LabCA:
         return ctx
 
     def client_context(self) -> ssl.SSLContext:
-        """A TLS client context that trusts only this lab's CA."""
-        ctx = ssl.create_default_context()
-        self._ca.configure_trust(ctx)
-        return ctx
+        """A TLS client context that trusts only this lab's CA (given its CA, ``create_default_context`` leaves
+        the machine's store out: a simulated appliance must not trust a certificate the lab did not issue)."""
+        return ssl.create_default_context(cadata=self._ca.cert_pem.bytes().decode("ascii"))
 
     def rogue_server_context(self, *identities: str) -> ssl.SSLContext:
         """A context signed by an unrelated CA, as a TLS-intercepting middlebox would present."""
