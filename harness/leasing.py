@@ -3,7 +3,8 @@
 Within one process a set of leased names suffices. With pytest-xdist the workers share one lab
 (``lease_dir`` set), so a lease is also an exclusive ``flock`` on ``<lease_dir>/<device>.lock``, held for the
 scenario. A scenario that changes what every appliance sees (a step marked lab-wide where it is defined:
-firewall, proxy, DNS, SSE Cloud Services) holds ``lab.lock`` exclusively; every other one holds it shared.
+firewall, proxy, DNS, SSE Cloud Services) holds ``lab.lock`` exclusively; every other one holds it shared
+(``gate.lock`` keeps the exclusive one from waiting for ever, :meth:`Leases._lock_lab`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from .facts import SELF_NAME, SSE_DEVICE_TYPE
 from .testbed import Device
 
 LEASE_WAIT_S = 900.0  # how long a scenario waits for an appliance (or the lab) other xdist workers hold
-LEASE_POLL_S = 0.02
+LEASE_POLL_S = 0.02  # a poll for an appliance tries each candidate's lock file
+LAB_POLL_S = 0.005  # one flock call: a hand-over of the lab between workers waits at most this
 
 
 @dataclass(frozen=True)
@@ -159,10 +161,23 @@ class Leases:
         return handle
 
     def _lock_lab(self, exclusive: bool) -> IO[str]:
+        """``lab.lock``, shared for a scenario and exclusive for one with a lab-wide step.
+
+        flock lets a new shared holder in while an exclusive one waits, and on a lab the other workers keep busy
+        there is hardly a moment with no scenario running: a lab-wide scenario could wait for ever. So every
+        scenario first passes ``gate.lock`` (held for a moment), and one that waits for the whole lab holds it
+        until the lab is its own: no new scenario starts meanwhile, it waits only for the running ones."""
         assert self.lease_dir is not None
-        handle = (self.lease_dir / "lab.lock").open("a+", encoding="utf-8")
-        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
         end = time.monotonic() + LEASE_WAIT_S
+        gate = self._flock_by(self.lease_dir / "gate.lock", fcntl.LOCK_EX, end)
+        try:
+            return self._flock_by(self.lease_dir / "lab.lock", fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, end)
+        finally:
+            _unlock(gate)
+
+    @staticmethod
+    def _flock_by(path: Path, mode: int, end: float) -> IO[str]:
+        handle = path.open("a+", encoding="utf-8")
         while True:
             try:
                 fcntl.flock(handle, mode | fcntl.LOCK_NB)
@@ -171,5 +186,5 @@ class Leases:
                 if time.monotonic() > end:
                     handle.close()
                     raise LookupError(f"the lab stayed busy for {LEASE_WAIT_S:.0f} s (another xdist worker ran "
-                                      f"a scenario that changes the whole lab; lock {handle.name})") from None
-                threading.Event().wait(LEASE_POLL_S)
+                                      f"a scenario that changes the whole lab; lock {path})") from None
+                threading.Event().wait(LAB_POLL_S)  # poll to the deadline: flock has no timeout of its own

@@ -4,9 +4,11 @@ its appliances so two workers never drive the same one."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,59 @@ def test_workers_on_a_shared_lab_lease_different_appliances(tmp_path: Path, monk
         pass
     with gw1.lease("esa"):  # released
         pass
+
+
+
+def test_a_lab_wide_scenario_gets_a_lab_another_worker_keeps_busy(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """flock lets a new shared holder in while an exclusive one waits. Another worker that starts its next
+    scenario the moment one ends left the lab free only for microseconds, and a lab-wide scenario waited for
+    such a moment (seconds on a kept lab). Now it waits for the running scenario only."""
+    from harness import leasing
+
+    devices = _devices(("esa1", "esa"), ("esa2", "esa"))
+    other, wide = (leasing.Leases(devices, lease_dir=tmp_path, worker_index=i) for i in (1, 0))
+    monkeypatch.setattr(leasing, "LEASE_WAIT_S", 10.0)
+    holding, go, stop, has_lab, done = (threading.Event() for _ in range(5))
+    started: list[int] = []
+
+    def other_worker() -> None:  # back-to-back scenarios, each until the test says it ends
+        while not stop.is_set():
+            with other.lease("esa"):
+                started.append(1)
+                holding.set()
+                go.wait(10)
+                go.clear()
+
+    def lab_wide_scenario() -> None:
+        with wide.lease("esa", lab_wide=True):
+            has_lab.set()
+            done.wait(10)
+
+    threads = [threading.Thread(target=other_worker), threading.Thread(target=lab_wide_scenario)]
+    threads[0].start()
+    assert holding.wait(10)
+    threads[1].start()
+    try:
+        for _ in range(200):  # end the other worker's scenario; the next one starts at once
+            holding.clear()
+            go.set()
+            if has_lab.wait(0.005):
+                break
+        assert has_lab.is_set(), f"the lab-wide scenario never got the lab over {len(started)} other scenarios"
+        probe = (tmp_path / "lab.lock").open("a+", encoding="utf-8")
+        with pytest.raises(BlockingIOError):  # held exclusively: no scenario of the other worker runs
+            fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        probe.close()
+        assert not holding.is_set()
+        done.set()
+        assert holding.wait(10), "the other worker did not go on once the lab-wide scenario ended"
+    finally:
+        stop.set()
+        done.set()
+        go.set()
+        for thread in threads:
+            thread.join(10)
 
 
 def test_scenarios_that_change_the_whole_lab_are_recognised() -> None:
