@@ -45,8 +45,9 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ctrlab", "ctrlab: the lab under test")
-    group.addoption("--testbed", dest="ctrlab_testbed", metavar="PATH",
-                    help="testbed file of the lab (docs/testbed.md); implies --backend lab")
+    group.addoption("--testbed", dest="ctrlab_testbed", metavar="PATH", action="append",
+                    help="testbed file of the lab (docs/testbed.md); implies --backend lab. Once per lab with -n N: "
+                         "worker gwI runs on the (I mod labs)-th, workers of one lab lease its appliances")
     group.addoption("--backend", dest="ctrlab_backend", metavar="NAME",
                     help="provisioner: sim (bundled simulators, the default without --testbed), lab (real gear, "
                          "the default with --testbed), or any installed ctrlab.backends entry point")
@@ -131,6 +132,9 @@ def pytest_configure(config: pytest.Config) -> None:
         _abort(state, f"--sim-appliances must be at least 1 (got {options.sim_appliances})")
     if options.backend == "lab" and options.testbed is None:
         _abort(state, "--backend lab needs --testbed PATH (the testbed of the real gear; docs/testbed.md)")
+    if len(options.testbeds) > 1 and not (_is_xdist_controller(config) or hasattr(config, "workerinput")):
+        _abort(state, f"--testbed was given {len(options.testbeds)} times: several labs are for pytest-xdist "
+                      "(-n N: each worker runs on one of them); without -n give one --testbed")
     try:
         from . import early_lab
 
@@ -142,13 +146,18 @@ def pytest_configure(config: pytest.Config) -> None:
     if options.testbed is not None:  # fail at start, in one line, rather than in every scenario
         from .testbed import TestbedError, load_testbed  # pydantic: only imported when a testbed is used
 
+        # The xdist controller checks every lab (its workers each load their own); any other process its own.
+        paths = options.testbeds if _is_xdist_controller(config) else (options.testbed,)
         try:
-            state.preloaded = load_testbed(options.testbed)
-            state.masker.add_testbed(state.preloaded)
-            if options.region:
-                state.preloaded.with_region(options.region)
+            for path in paths:
+                testbed = load_testbed(path)
+                state.masker.add_testbed(testbed)
+                if options.region:
+                    testbed.with_region(options.region)
+                state.preloaded_labs.append(testbed)
         except TestbedError as exc:
             _abort(state, str(exc))
+        state.preloaded = state.preloaded_labs[0]
 
 
 def _is_xdist_controller(config: pytest.Config) -> bool:
@@ -255,13 +264,15 @@ def _write_report_files(config: pytest.Config, only_if_exists: bool = False) -> 
     state = config.stash.get(SESSION_KEY, None)
     if results is None or state is None or (only_if_exists and not results.is_dir()):
         return
-    # With xdist each worker provisions (or reads) its lab and writes what it ran against.
+    # With xdist each worker provisions (or reads) its lab and writes what it ran against; on several labs
+    # (--testbed once per lab) the controller writes them all, at the end.
     is_worker = hasattr(config, "workerinput")
-    if is_worker and state.provisioned is None:
+    several = len(state.options.testbeds) > 1
+    if is_worker and (state.provisioned is None or several):
         return
     write_categories(results)
     env_file = results / "environment.properties"
-    if is_worker or state.provisioned is not None or state.provision_error or not env_file.exists():
+    if is_worker or several or state.provisioned is not None or state.provision_error or not env_file.exists():
         write_environment(results, state.environment(), state.masker)
 
 
@@ -271,7 +282,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if state is None:
         return []
     o = state.options
-    testbed = f", testbed {o.testbed}" if o.testbed else ""
+    testbed = f", testbed {o.testbed}" if len(o.testbeds) < 2 else f", testbeds {', '.join(map(str, o.testbeds))}"
+    testbed = testbed if o.testbed else ""
     return [f"ctrlab: backend {o.backend}{testbed}, destructive scenarios on real gear "
             f"{'allowed' if o.allow_destructive else 'skipped'}"]
 

@@ -29,7 +29,7 @@ DEFAULT_APPLIANCES = 2  # multi-appliance scenarios (cluster, fleets) need more 
 
 @dataclass(frozen=True)
 class Options:
-    testbed: Path | None
+    testbed: Path | None  # the lab this process runs on: with several --testbed, an xdist worker's own
     backend: str
     allow_destructive: bool
     region: str | None
@@ -37,14 +37,16 @@ class Options:
     req_url_pattern: str
     reports_dir: Path
     rootpath: Path
+    testbeds: tuple[Path, ...] = ()  # every --testbed given: one lab per group of xdist workers
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Options:
-        testbed = config.getoption("ctrlab_testbed")
-        backend = config.getoption("ctrlab_backend") or ("lab" if testbed else "sim")
+        testbeds = tuple(Path(p) for p in config.getoption("ctrlab_testbed") or ())
+        backend = config.getoption("ctrlab_backend") or ("lab" if testbeds else "sim")
         reports = Path(config.getini("ctrlab_reports_dir") or "reports")
         return cls(
-            testbed=Path(testbed) if testbed else None,
+            testbed=testbeds[worker_lab(config, len(testbeds))] if testbeds else None,
+            testbeds=testbeds,
             backend=backend,
             allow_destructive=bool(config.getoption("ctrlab_allow_destructive")),
             region=config.getoption("ctrlab_region"),
@@ -61,6 +63,7 @@ class CtrlabSession:
         self.options = options
         self.masker = Masker()
         self.preloaded: Testbed | None = None  # --testbed, validated at configure time
+        self.preloaded_labs: list[Testbed] = []  # the xdist controller's: every --testbed; else this one
         self.backend: Backend | None = None
         self.lab: Lab | None = None
         self.provision_error: str | None = None
@@ -106,8 +109,10 @@ class CtrlabSession:
         self.lab = Lab(testbed, self.options.backend, self.masker)
         if self.shared_dir is not None and self.options.backend != "sim":
             # xdist on a lab the workers share (real gear, a lab from `ctrlab sim up`): appliances are leased across
-            # workers there. With the sim backend every worker runs a lab of its own and shares nothing.
-            self.lab.lease_dir = self.shared_dir / "leases"
+            # workers there (those of one lab, with several --testbed). With the sim backend every worker runs a lab
+            # of its own and shares nothing.
+            self.lab.lease_dir = self.shared_dir / "leases" / str(worker_lab(self.config, len(self.options.testbeds)))
+            self.lab.lease_dir.mkdir(exist_ok=True)
         self.provisioned, self.backend_description = testbed, self.backend.describe()
         self.config.hook.pytest_ctrlab_lab_ready(lab=self.lab)
         return self.lab
@@ -133,24 +138,38 @@ class CtrlabSession:
             "pytest-bdd.version": _version("pytest-bdd"),
             "python.version": platform.python_version(),
         }
-        testbed = self.provisioned or self.preloaded
         if self.backend_description:
             env["backend"] = self.backend_description
-        if testbed is not None:
-            env["testbed"] = f"{testbed.name} ({testbed.source})"
-            env["region"] = self.options.region or testbed.region
-            if testbed.simulator is not None:
-                env["simulator.version"] = testbed.simulator.version
-                env["simulator.clock_speed"] = testbed.simulator.clock_speed
-            for name, device in testbed.devices.items():
-                env[f"appliance.{name}"] = f"{device.kind} {device.model} AsyncOS {device.version} ({device.hostname})"
-            models = sorted({f"{d.model} {d.version}" for d in testbed.devices.values()})
-            env["appliance.models"] = ", ".join(models)
-        elif self.options.region:
+        own = self.provisioned or self.preloaded
+        labs = self.preloaded_labs if len(self.preloaded_labs) > 1 else [own] if own is not None else []
+        for k, testbed in enumerate(labs, 1):
+            env.update(self._lab_environment(testbed, f"lab{k}." if len(labs) > 1 else ""))
+        if not labs and self.options.region:
             env["region"] = self.options.region
         if self.provision_error:
             env["ctrlab.error"] = self.provision_error.splitlines()[0]
         return env
+
+    def _lab_environment(self, testbed: Testbed, prefix: str) -> dict[str, Any]:
+        env: dict[str, Any] = {f"{prefix}testbed": f"{testbed.name} ({testbed.source})",
+                               f"{prefix}region": self.options.region or testbed.region}
+        if testbed.simulator is not None:
+            env[f"{prefix}simulator.version"] = testbed.simulator.version
+            env[f"{prefix}simulator.clock_speed"] = testbed.simulator.clock_speed
+        for name, device in testbed.devices.items():
+            env[f"{prefix}appliance.{name}"] = (f"{device.kind} {device.model} AsyncOS {device.version} "
+                                                f"({device.hostname})")
+        models = sorted({f"{d.model} {d.version}" for d in testbed.devices.values()})
+        env[f"{prefix}appliance.models"] = ", ".join(models)
+        return env
+
+
+def worker_lab(config: pytest.Config, labs: int) -> int:
+    """Which of ``labs`` testbeds this process runs on: xdist worker ``gwI`` on lab ``I mod labs`` (workers
+    replaced after a crash keep counting up), every other process on the first."""
+    worker = str(getattr(config, "workerinput", {}).get("workerid", ""))
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return index % labs if labs else 0
 
 
 def _or_default(value: int | None, default: int) -> int:

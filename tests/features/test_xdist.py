@@ -133,3 +133,16 @@ def test_scenarios_that_change_the_whole_lab_are_recognised() -> None:
     assert changes_whole_lab(["Threat Response is disabled in SSE Cloud Services"])
     assert not changes_whole_lab(["the appliance starts with cloud services disabled",
                                   "I enable Threat Response with server AMERICAS through the CLI"])
+
+
+@pytest.mark.parametrize(("worker", "labs", "lab"), [
+    ("gw0", 2, 0), ("gw1", 2, 1), ("gw2", 2, 0), ("gw5", 3, 2),  # gwI on lab I mod labs; gw2 replaces a crashed one
+    (None, 2, 0), ("gw1", 1, 0), (None, 0, 0),  # the controller or a serial run: the first; one lab: it
+])
+def test_each_worker_takes_the_lab_its_number_names(worker: str | None, labs: int, lab: int) -> None:
+    from types import SimpleNamespace
+
+    from harness.session import worker_lab
+
+    config = SimpleNamespace(workerinput={"workerid": worker}) if worker else SimpleNamespace()
+    assert worker_lab(config, labs) == lab  # type: ignore[arg-type]
