@@ -11,13 +11,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from . import tags
 from .report import masking
 from .session import SESSION_KEY, CtrlabSession, Options
+
+if TYPE_CHECKING:
+    from .testbed import Testbed
 
 # Exceptions that mean "the lab or the testbed is at fault": reported in one line, not a traceback.
 _LAB_FAULTS = ("LabUnreachable", "DriverTimeout", "AuthenticationFailed", "TestbedError", "BackendError",
@@ -158,6 +161,26 @@ def pytest_configure(config: pytest.Config) -> None:
         except TestbedError as exc:
             _abort(state, str(exc))
         state.preloaded = state.preloaded_labs[0]
+        shared = _appliance_in_two_labs(paths, state.preloaded_labs)
+        if shared:
+            _abort(state, shared)
+
+
+def _appliance_in_two_labs(paths: tuple[Path, ...], labs: list[Testbed]) -> str | None:
+    """Workers of different labs lease nothing from each other: two testbeds that reach one appliance would let
+    two workers drive it at once. The message naming both when they do."""
+    seen: dict[tuple[str, int], tuple[int, str]] = {}
+    for lab, testbed in enumerate(labs):
+        for name, device in testbed.devices.items():
+            for role in device.connections.names():
+                conn = getattr(device.connections, role)
+                where = (str(conn.host), int(conn.port))
+                first, first_name = seen.setdefault(where, (lab, name))
+                if first != lab:
+                    return (f"--testbed {paths[first]} ({first_name}) and --testbed {paths[lab]} ({name}) reach the "
+                            f"same appliance ({role} {where[0]}:{where[1]}): with several --testbed each lab needs "
+                            "appliances of its own (workers of different labs do not lease from each other)")
+    return None
 
 
 def _is_xdist_controller(config: pytest.Config) -> bool:
@@ -282,8 +305,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if state is None:
         return []
     o = state.options
-    testbed = f", testbed {o.testbed}" if len(o.testbeds) < 2 else f", testbeds {', '.join(map(str, o.testbeds))}"
-    testbed = testbed if o.testbed else ""
+    testbed = f", testbed{'s' if len(o.testbeds) > 1 else ''} {', '.join(map(str, o.testbeds))}" if o.testbeds else ""
     return [f"ctrlab: backend {o.backend}{testbed}, destructive scenarios on real gear "
             f"{'allowed' if o.allow_destructive else 'skipped'}"]
 

@@ -22,10 +22,12 @@ RUN_TIMEOUT_S = 600
 @contextlib.contextmanager
 def kept_lab(tmp_path: Path, name: str) -> Iterator[tuple[Path, list[str]]]:
     """A lab started with `ctrlab sim up` (2 ESAs, an SMA) for the block: its testbed, and its output once stopped."""
-    testbed, output = tmp_path / f"{name}.yaml", []
-    lab = subprocess.Popen([sys.executable, "-m", "harness.cli", "sim", "up", "--appliances", "2", "--sma", "1",
-                            "--testbed-out", str(testbed), "--dir", str(tmp_path / name)],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    testbed, output, log = tmp_path / f"{name}.yaml", [], tmp_path / f"{name}.log"
+    # Its output goes to a file: a pipe read only at the end fills up (64 KiB) and the lab blocks writing its log.
+    with log.open("wb") as sink:
+        lab = subprocess.Popen([sys.executable, "-m", "harness.cli", "sim", "up", "--appliances", "2", "--sma", "1",
+                                "--testbed-out", str(testbed), "--dir", str(tmp_path / name)],
+                               stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + READY_S
         while not testbed.exists():
@@ -35,7 +37,8 @@ def kept_lab(tmp_path: Path, name: str) -> Iterator[tuple[Path, list[str]]]:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(lab.pid, signal.SIGINT)
-        output.append(lab.communicate(timeout=30)[0])
+        lab.wait(timeout=30)
+        output.append(log.read_text(encoding="utf-8", errors="replace"))
     assert "ctrlab lab ready" in output[0] and "ctrlab lab stopped" in output[0], output[0]
     assert not testbed.exists(), "the lab removes its testbed when it stops"
 
@@ -69,6 +72,11 @@ def test_with_a_testbed_per_lab_each_xdist_worker_runs_on_its_own_lab(tmp_path: 
         assert "lab2.appliance.sma1=" in env, env
         statuses = [json.loads(r.read_text())["status"] for r in results.glob("*-result.json")]
         assert statuses.count("passed") == passed, statuses  # both workers' results, in one folder
+        # One lab named twice would let two workers drive one appliance unleased: refused before any scenario.
+        twice = subprocess.run([sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", "-n", "2",
+                                "--testbed", str(lab_a), "--testbed", str(lab_a)],
+                               cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        assert twice.returncode == 4 and "reach the same appliance" in twice.stderr, twice.stdout + twice.stderr
     for name, out in (("a", out_a), ("b", out_b)):  # each lab's appliances were driven
         assert out[0].count(": committed (enabled") >= 3, (name, out[0][-3000:])
 
