@@ -107,8 +107,21 @@ def gear_health(endpoints: dict[str, tuple[str, int]], timeout: float = TCP_TIME
     return None
 
 
-def health_of(testbed: Any, backend: Any = None) -> Health:
-    """The health check for a provisioned testbed (and the backend that made it, if any)."""
+def health_of(testbed: Any, backend: Any = None, named: bool = False) -> Health:
+    """The health check for a provisioned testbed (and the backend that made it, if any); ``named``: its
+    answer starts with the testbed file, for a run on several labs."""
+    check = _health_of(testbed, backend)
+    if not named:
+        return check
+
+    def named_check() -> str | None:
+        down = check()
+        return f"{testbed.source}: {down}" if down else None
+
+    return named_check
+
+
+def _health_of(testbed: Any, backend: Any) -> Health:
     simulator = getattr(testbed, "simulator", None)
     if simulator is not None:
         process = getattr(backend, "process", None)

@@ -96,7 +96,8 @@ def pytest_ctrlab_lab_ready(lab: Any) -> None:
         return
     state = config.stash.get(SESSION_KEY, None)
     breaker = ledger(config).breaker
-    breaker.health = health_of(lab.testbed, getattr(state, "backend", None))
+    several = state is not None and len(state.options.testbeds) > 1  # then say which lab is down
+    breaker.health = health_of(lab.testbed, getattr(state, "backend", None), named=several)
     settings = getattr(lab.testbed, "breaker", None)
     if settings is not None:
         breaker.threshold = settings.lab_faults

@@ -134,6 +134,23 @@ def test_gear_health_names_the_appliance_that_refuses_connections() -> None:
     assert down is not None and down.startswith(f"esa1 (127.0.0.1:{port}) does not accept connections")
 
 
+
+def test_on_several_labs_the_health_check_names_the_testbed_of_the_one_that_is_down() -> None:
+    import socket
+    from types import SimpleNamespace
+
+    from harness.breaker import health_of
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: connections are refused
+        cli = SimpleNamespace(host="127.0.0.1", port=port)
+        device = SimpleNamespace(connections=SimpleNamespace(names=lambda: ["cli"], cli=cli))
+        testbed = SimpleNamespace(simulator=None, source="labs/b.yaml", devices={"esa1": device})
+        named, plain = health_of(testbed, named=True)(), health_of(testbed)()
+    assert plain is not None and plain.startswith(f"esa1 (127.0.0.1:{port})")
+    assert named == f"labs/b.yaml: {plain}"
+
 def test_a_teardown_that_could_not_restore_an_unreachable_lab_is_a_lab_fault() -> None:
     with pytest.raises(pytest.fail.Exception) as info:
         pytest.fail("could not restore the lab after the scenario: delete the module: LabUnreachable: Threat "
