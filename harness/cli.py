@@ -241,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`ctrlab sim status | head -3`): stop quietly, as `ls` does
+        # Point stdout at /dev/null so the flush at interpreter exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # what a shell reports for a process that SIGPIPE stopped
 
 
 if __name__ == "__main__":

@@ -58,6 +58,18 @@ def test_validate_as_a_console_script(tb_file: Any) -> None:
                            "is not set\n")
 
 
+
+def test_a_reader_that_goes_away_stops_the_command_quietly() -> None:
+    """`ctrlab ... | head -3`: when the pipe's reader has gone, no traceback, the exit status of SIGPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # gone before the first write: every write fails with EPIPE
+    try:
+        done = subprocess.run([sys.executable, "-m", "harness.cli", "testbed", "schema"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141 and done.stderr == "", done.stderr
+
 def test_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["testbed", "schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
