@@ -73,7 +73,6 @@ def test_workers_on_a_shared_lab_lease_different_appliances(tmp_path: Path, monk
         pass
 
 
-
 def test_a_lab_wide_scenario_gets_a_lab_another_worker_keeps_busy(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """flock lets a new shared holder in while an exclusive one waits. Another worker that starts its next

@@ -58,7 +58,6 @@ def test_validate_as_a_console_script(tb_file: Any) -> None:
                            "is not set\n")
 
 
-
 def test_a_reader_that_goes_away_stops_the_command_quietly() -> None:
     """`ctrlab ... | head -3`: when the pipe's reader has gone, no traceback, the exit status of SIGPIPE."""
     read_end, write_end = os.pipe()

@@ -134,7 +134,6 @@ def test_gear_health_names_the_appliance_that_refuses_connections() -> None:
     assert down is not None and down.startswith(f"esa1 (127.0.0.1:{port}) does not accept connections")
 
 
-
 def test_on_several_labs_the_health_check_names_the_testbed_of_the_one_that_is_down() -> None:
     import socket
     from types import SimpleNamespace

@@ -73,7 +73,6 @@ def _empty_trust() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, trusts nothing
 
 
-
 def test_the_lab_client_context_trusts_the_lab_ca_and_nothing_else(lab: Lab, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The simulated appliances' outbound TLS: a CA of the machine's store (here SSL_CERT_FILE) must not verify."""
