@@ -165,8 +165,8 @@ def report(label: str, wall: float, cases: list[Case], code: int, slowest: int, 
     for c in sorted(cases, key=lambda c: c.seconds, reverse=True)[:slowest]:
         print(f"    {c.seconds:6.2f} s  {c.outcome:7}  {c.name}")
     if CPU_SECONDS:  # a figure the other load on a shared machine does not inflate as much as wall time
-        whose = "pytest and its workers; the kept labs are not its children" if kept else \
-            "pytest, its workers and their labs"
+        whose = ("pytest and its workers; the kept labs are not its children" if kept
+                 else "pytest, its workers and their labs")
         print(f"{label}: cpu {CPU_SECONDS[-1]:.1f} s (user + system of {whose})")
 
 
