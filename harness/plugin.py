@@ -610,10 +610,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
     reclassify(item, call, report)  # before Allure (an outer wrapper) reads call.excinfo
     masking.mask_report(report, state.masker)
+    if report.skipped and isinstance(report.longrepr, tuple):
+        _skip_at_scenario(item, report)
     if report.when == "setup" and not report.passed:
         from .report.unstarted import report_unstarted_scenario
 
         report_unstarted_scenario(item, report, call.excinfo)
+
+
+def _skip_at_scenario(item: pytest.Item, report: pytest.TestReport) -> None:
+    """``pytest -rs`` lists a skipped scenario at its line in the feature file, not in pytest-bdd's code that
+    a skip raised in a step or fixture (the testbed has no SMA) passes through. Skips the project's own code
+    places (the breaker's "not run") keep their place, so ``-rs`` still groups them in one line."""
+    from .report.unstarted import scenario_template
+
+    where, _, reason = report.longrepr  # type: ignore[misc]
+    template = scenario_template(item)
+    if template is None or item.config.rootpath in Path(str(where)).resolve().parents:
+        return
+    report.longrepr = (str(Path(template.feature.filename).resolve()), template.line_number, reason)
 
 
 @pytest.hookimpl(hookwrapper=True)

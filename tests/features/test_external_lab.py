@@ -43,29 +43,33 @@ def kept_lab(tmp_path: Path, name: str) -> Iterator[tuple[Path, list[str]]]:
     assert not testbed.exists(), "the lab removes its testbed when it stops"
 
 
-def _suite(*args: str) -> int:
-    """The feature suite with ``args``, which must pass: how many scenarios passed."""
+def _suite(*args: str) -> tuple[str, int]:
+    """The feature suite with ``args``, which must pass: its output, and how many scenarios passed."""
     run = subprocess.run([sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", *args],
                          cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
     summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ""
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     assert " passed" in summary and "failed" not in summary, summary
-    return int(summary.split(" passed")[0].split()[-1])
+    return run.stdout, int(summary.split(" passed")[0].split()[-1])
 
 
 def test_the_suite_runs_on_a_lab_started_with_ctrlab_sim_up(tmp_path: Path) -> None:
     with kept_lab(tmp_path, "lab") as (testbed, _):
-        passed = _suite("--testbed", str(testbed), "--alluredir", str(tmp_path / "allure"),
-                           "-k", "enabling or registration or verification or tokens")
+        out, passed = _suite("--testbed", str(testbed), "--alluredir", str(tmp_path / "allure"), "-rs",
+                             "-k", "enabling or registration or verification or tokens")
         assert passed >= 30
         assert list((tmp_path / "allure").glob("*-result.json")), "no Allure results were written"
+        # This lab has no gateway: those scenarios skip, listed at their line in the feature file.
+        skips = [line for line in out.splitlines() if line.startswith("SKIPPED")]
+        assert skips and all("features/enabling.feature:" in line for line in skips), skips
+        assert any("the testbed has no gateway device" in line for line in skips), skips
 
 
 def test_with_a_testbed_per_lab_each_xdist_worker_runs_on_its_own_lab(tmp_path: Path) -> None:
     """`pytest -n 2 --testbed a --testbed b`: worker gw0 on lab a, gw1 on lab b; one report names both labs."""
     results = tmp_path / "allure"
     with kept_lab(tmp_path, "a") as (lab_a, out_a), kept_lab(tmp_path, "b") as (lab_b, out_b):
-        passed = _suite("-n", "2", "--testbed", str(lab_a), "--testbed", str(lab_b), "--alluredir", str(results),
+        _, passed = _suite("-n", "2", "--testbed", str(lab_a), "--testbed", str(lab_b), "--alluredir", str(results),
                            "-k", "enabling or tokens")
         assert passed >= 20
         env = (results / "environment.properties").read_text()

@@ -215,7 +215,9 @@ def test_simulator_lab_runs_destructive_and_manual_scenarios(pytester: pytest.Py
     make_project(pytester, feature, steps, testbed=sample_testbed(simulator=True))
     result = run(pytester, "--backend", "fake", "-rs")
     result.assert_outcomes(passed=6, skipped=2)  # only what needs cloud.sse.eu is skipped
-    assert "[2] " in result.stdout.str() and "the testbed has no cloud.sse.eu" in result.stdout.str()
+    skips = [line for line in result.stdout.lines if line.startswith("SKIPPED")]  # each at its scenario's line
+    assert len(skips) == 2 and all(line.startswith("SKIPPED [1] features/demo.feature:") for line in skips), skips
+    assert all("the testbed has no cloud.sse.eu" in line for line in skips), skips
 
 
 def test_sim_control_is_none_on_real_gear(pytester: pytest.Pytester) -> None:
