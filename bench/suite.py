@@ -30,7 +30,6 @@ import argparse
 import contextlib
 import os
 import resource
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,12 +41,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.support.running_lab import started_lab  # noqa: E402 - the lab helper the tests use
+
 TARGET_SCENARIOS = 205
 TARGET_SECONDS = 12.0
 TARGET_SPEEDUP = 1.5
 RUN_TIMEOUT_S = 900  # a hung suite must not hang the benchmark
-LAB_READY_S = 60  # a kept lab's start (--kept-labs)
 KEPT_FLEET = ["--appliances", "2", "--sma", "1", "--gateway", "1"]  # the embedded lab's (harness/session.py)
+SIM_UP = [sys.executable, "-m", "harness.cli", "sim", "up", *KEPT_FLEET]
 CPU_SECONDS: list[float] = []  # per run: CPU of pytest and everything it waited for (load-independent)
 
 
@@ -93,29 +95,13 @@ def run_once(extra: list[str]) -> tuple[float, list[Case], int]:
 @contextlib.contextmanager
 def kept_labs(count: int) -> Iterator[list[Path]]:
     """``count`` labs started with ``ctrlab sim up`` and kept for the block; their testbeds."""
-    with tempfile.TemporaryDirectory() as tmp:
-        procs: list[subprocess.Popen[bytes]] = []
-        testbeds = [Path(tmp) / f"lab{i}.yaml" for i in range(1, count + 1)]
-        try:
-            for testbed in testbeds:
-                procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "harness.cli", "sim", "up", *KEPT_FLEET, "--testbed-out", str(testbed),
-                     "--dir", str(testbed.with_suffix(""))], cwd=ROOT, stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL, start_new_session=True))
-            deadline = time.monotonic() + LAB_READY_S
-            for proc, testbed in zip(procs, testbeds, strict=True):
-                while not testbed.exists():
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit(f"ctrlab sim up did not write {testbed.name} within {LAB_READY_S} s")
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        proc.wait(timeout=0.05)  # a short wait that ends early if the lab exits
-            yield testbeds
-        finally:
-            for proc in procs:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGINT)
-            for proc in procs:
-                proc.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as labs:
+        testbeds = []
+        for i in range(1, count + 1):
+            (Path(tmp) / f"lab{i}").mkdir()
+            _, testbed = labs.enter_context(started_lab(Path(tmp) / f"lab{i}", SIM_UP, cwd=ROOT))
+            testbeds.append(testbed)
+        yield testbeds
 
 
 CALIBRATION = "n = 0\nfor i in range({loops}):\n    n += i * i % 7\n"  # pure-Python CPU work, no I/O

@@ -6,40 +6,27 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.support.running_lab import started_lab
+
 ROOT = Path(__file__).resolve().parents[2]
-READY_S = 60
 RUN_TIMEOUT_S = 600
+SIM_UP = [sys.executable, "-m", "harness.cli", "sim", "up", "--appliances", "2", "--sma", "1"]  # no gateway
 
 
 @contextlib.contextmanager
-def kept_lab(tmp_path: Path, name: str) -> Iterator[tuple[Path, list[str]]]:
-    """A lab started with `ctrlab sim up` (2 ESAs, an SMA) for the block: its testbed, and its output once stopped."""
-    testbed, output, log = tmp_path / f"{name}.yaml", [], tmp_path / f"{name}.log"
-    # Its output goes to a file: a pipe read only at the end fills up (64 KiB) and the lab blocks writing its log.
-    with log.open("wb") as sink:
-        lab = subprocess.Popen([sys.executable, "-m", "harness.cli", "sim", "up", "--appliances", "2", "--sma", "1",
-                                "--testbed-out", str(testbed), "--dir", str(tmp_path / name)],
-                               stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + READY_S
-        while not testbed.exists():
-            assert lab.poll() is None and time.monotonic() < deadline, "ctrlab sim up did not write its testbed"
-            time.sleep(0.05)  # poll interval while the lab starts
-        yield testbed, output
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(lab.pid, signal.SIGINT)
-        lab.wait(timeout=30)
-        output.append(log.read_text(encoding="utf-8", errors="replace"))
-    assert "ctrlab lab ready" in output[0] and "ctrlab lab stopped" in output[0], output[0]
+def kept_lab(directory: Path) -> Iterator[Path]:
+    """A lab started with `ctrlab sim up` for the block (its log: ``directory/lab.log``); its testbed. Stopped, it
+    has said so in its log and removed its testbed."""
+    directory.mkdir()
+    with started_lab(directory, SIM_UP) as (_, testbed):
+        yield testbed
+    log = (directory / "lab.log").read_text(encoding="utf-8", errors="replace")
+    assert "ctrlab lab ready" in log and "ctrlab lab stopped" in log, log[-3000:]
     assert not testbed.exists(), "the lab removes its testbed when it stops"
 
 
@@ -54,7 +41,7 @@ def _suite(*args: str) -> tuple[str, int]:
 
 
 def test_the_suite_runs_on_a_lab_started_with_ctrlab_sim_up(tmp_path: Path) -> None:
-    with kept_lab(tmp_path, "lab") as (testbed, _):
+    with kept_lab(tmp_path / "lab") as testbed:
         out, passed = _suite("--testbed", str(testbed), "--alluredir", str(tmp_path / "allure"), "-rs",
                              "-k", "enabling or registration or verification or tokens")
         assert passed >= 30
@@ -68,7 +55,7 @@ def test_the_suite_runs_on_a_lab_started_with_ctrlab_sim_up(tmp_path: Path) -> N
 def test_with_a_testbed_per_lab_each_xdist_worker_runs_on_its_own_lab(tmp_path: Path) -> None:
     """`pytest -n 2 --testbed a --testbed b`: worker gw0 on lab a, gw1 on lab b; one report names both labs."""
     results = tmp_path / "allure"
-    with kept_lab(tmp_path, "a") as (lab_a, out_a), kept_lab(tmp_path, "b") as (lab_b, out_b):
+    with kept_lab(tmp_path / "a") as lab_a, kept_lab(tmp_path / "b") as lab_b:
         _, passed = _suite("-n", "2", "--testbed", str(lab_a), "--testbed", str(lab_b), "--alluredir", str(results),
                            "-k", "enabling or tokens")
         assert passed >= 20
@@ -82,8 +69,9 @@ def test_with_a_testbed_per_lab_each_xdist_worker_runs_on_its_own_lab(tmp_path: 
                                 "--testbed", str(lab_a), "--testbed", str(lab_a)],
                                cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
         assert twice.returncode == 4 and "reach the same appliance" in twice.stderr, twice.stdout + twice.stderr
-    for name, out in (("a", out_a), ("b", out_b)):  # each lab's appliances were driven
-        assert out[0].count(": committed (enabled") >= 3, (name, out[0][-3000:])
+    for name in ("a", "b"):  # each lab's appliances were driven
+        log = (tmp_path / name / "lab.log").read_text(encoding="utf-8", errors="replace")
+        assert log.count(": committed (enabled") >= 3, (name, log[-3000:])
 
 
 def test_several_testbeds_without_xdist_is_refused_naming_the_option(tmp_path: Path) -> None:
