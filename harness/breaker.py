@@ -126,12 +126,8 @@ def _health_of(testbed: Any, backend: Any) -> Health:
     if simulator is not None:
         process = getattr(backend, "process", None)
         return lambda: simulator_health(testbed, process)
-    endpoints: dict[str, tuple[str, int]] = {}
-    for name, device in testbed.devices.items():
-        for role in device.connections.names():
-            conn = getattr(device.connections, role)
-            endpoints[name] = (conn.host, int(conn.port))
-            break
+    endpoints = {name: next(iter(device.connections.endpoints().values()))
+                 for name, device in testbed.devices.items()}  # each appliance's first interface
     return lambda: gear_health(endpoints)
 
 

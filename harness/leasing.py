@@ -81,10 +81,10 @@ class Appliance:
         return getattr(self.spec.connections, role) is not None
 
     def endpoint(self, role: str) -> tuple[str, int]:
-        conn = getattr(self.spec.connections, role)
-        if conn is None:
+        found = self.spec.connections.endpoints().get(role)
+        if found is None:
             raise LookupError(f"the testbed gives no {role} connection for {self.name}")
-        return str(conn.host), int(conn.port)
+        return found
 
 
 def _unlock(handle: IO[str] | None) -> None:

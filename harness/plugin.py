@@ -172,9 +172,7 @@ def _appliance_in_two_labs(paths: tuple[Path, ...], labs: list[Testbed]) -> str 
     seen: dict[tuple[str, int], tuple[int, str]] = {}
     for lab, testbed in enumerate(labs):
         for name, device in testbed.devices.items():
-            for role in device.connections.names():
-                conn = getattr(device.connections, role)
-                where = (str(conn.host), int(conn.port))
+            for role, where in device.connections.endpoints().items():
                 first, first_name = seen.setdefault(where, (lab, name))
                 if first != lab:
                     return (f"--testbed {paths[first]} ({first_name}) and --testbed {paths[lab]} ({name}) reach the "

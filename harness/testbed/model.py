@@ -259,6 +259,10 @@ class Connections(_Model):
     def names(self) -> list[str]:
         return [n for n in ("cli", "gui", "api", "smtp") if getattr(self, n) is not None]
 
+    def endpoints(self) -> dict[str, tuple[str, int]]:
+        """(host, port) of each interface given, in the order of :meth:`names`."""
+        return {n: (str(getattr(self, n).host), int(getattr(self, n).port)) for n in self.names()}
+
 
 class Device(_Model):
     """One appliance as scenarios see it (``DeviceInfo`` in the fixtures' terms)."""

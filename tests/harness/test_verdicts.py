@@ -139,12 +139,14 @@ def test_on_several_labs_the_health_check_names_the_testbed_of_the_one_that_is_d
     from types import SimpleNamespace
 
     from harness.breaker import health_of
+    from harness.testbed import Device
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound, not listening: connections are refused
-        cli = SimpleNamespace(host="127.0.0.1", port=port)
-        device = SimpleNamespace(connections=SimpleNamespace(names=lambda: ["cli"], cli=cli))
+        device = Device(kind="esa", model="C100V", version="13.0.0-392", hostname="esa1.example.com",
+                        credentials={"default": {"username": "admin", "password": "x"}},
+                        connections={"cli": {"host": "127.0.0.1", "port": port}})
         testbed = SimpleNamespace(simulator=None, source="labs/b.yaml", devices={"esa1": device})
         named, plain = health_of(testbed, named=True)(), health_of(testbed)()
     assert plain is not None and plain.startswith(f"esa1 (127.0.0.1:{port})")
