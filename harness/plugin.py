@@ -160,7 +160,6 @@ def pytest_configure(config: pytest.Config) -> None:
                 state.preloaded_labs.append(testbed)
         except TestbedError as exc:
             _abort(state, str(exc))
-        state.preloaded = state.preloaded_labs[0]
         shared = _appliance_in_two_labs(paths, state.preloaded_labs)
         if shared:
             _abort(state, shared)

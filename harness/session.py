@@ -62,8 +62,8 @@ class CtrlabSession:
         self.config = config
         self.options = options
         self.masker = Masker()
-        self.preloaded: Testbed | None = None  # --testbed, validated at configure time
-        self.preloaded_labs: list[Testbed] = []  # the xdist controller's: every --testbed; else this one
+        self.preloaded_labs: list[Testbed] = []  # --testbed, validated at configure time: the xdist controller's
+        # every one, any other process's its own
         self.backend: Backend | None = None
         self.lab: Lab | None = None
         self.provision_error: str | None = None
@@ -74,6 +74,11 @@ class CtrlabSession:
         # pytest-xdist: a directory all processes of the run share (the lease lock files); set on the
         # controller by the plugin and handed to the workers through ``workerinput``.
         self.shared_dir: Path | None = None
+
+    @property
+    def preloaded(self) -> Testbed | None:
+        """This process's --testbed (the xdist controller's: the first), validated at configure time."""
+        return self.preloaded_labs[0] if self.preloaded_labs else None
 
     def on_close(self, undo: Callable[[], object]) -> None:
         self.exit_stack.callback(undo)
