@@ -38,15 +38,18 @@ class Options:
     reports_dir: Path
     rootpath: Path
     testbeds: tuple[Path, ...] = ()  # every --testbed given: one lab per group of xdist workers
+    lab_index: int = 0  # which of them ``testbed`` is (harness.session.worker_lab)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Options:
         testbeds = tuple(Path(p) for p in config.getoption("ctrlab_testbed") or ())
         backend = config.getoption("ctrlab_backend") or ("lab" if testbeds else "sim")
         reports = Path(config.getini("ctrlab_reports_dir") or "reports")
+        lab_index = worker_lab(config, len(testbeds))
         return cls(
-            testbed=testbeds[worker_lab(config, len(testbeds))] if testbeds else None,
+            testbed=testbeds[lab_index] if testbeds else None,
             testbeds=testbeds,
+            lab_index=lab_index,
             backend=backend,
             allow_destructive=bool(config.getoption("ctrlab_allow_destructive")),
             region=config.getoption("ctrlab_region"),
@@ -116,7 +119,7 @@ class CtrlabSession:
             # xdist on a lab the workers share (real gear, a lab from `ctrlab sim up`): appliances are leased across
             # workers there (those of one lab, with several --testbed). With the sim backend every worker runs a lab
             # of its own and shares nothing.
-            self.lab.lease_dir = self.shared_dir / "leases" / str(worker_lab(self.config, len(self.options.testbeds)))
+            self.lab.lease_dir = self.shared_dir / "leases" / str(self.options.lab_index)
             self.lab.lease_dir.mkdir(exist_ok=True)
         self.provisioned, self.backend_description = testbed, self.backend.describe()
         self.config.hook.pytest_ctrlab_lab_ready(lab=self.lab)
