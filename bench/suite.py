@@ -20,8 +20,9 @@ It first measures the machine itself: how much more pure-Python work two process
 Bytecode: the measured runs find the project's ``.pyc`` files written, as every run after a user's first does.
 A machine that sets ``PYTHONDONTWRITEBYTECODE=1`` (as some CI images do) never writes them, so each process
 (pytest, every xdist worker, every lab) would compile and assertion-rewrite ctrlab's modules again, about
-0.4 s of CPU each: a cost of that setting, not of the suite. One untimed warm-up run, with the setting lifted
-for it alone, writes them first; ``--no-warm-up`` measures without it.
+0.4 s of CPU each: a cost of that setting, not of the suite. Untimed warm-up runs, one serial and one with ``-n``
+(only its controller imports pytest-xdist, which pytest rewrites), with the setting lifted for them alone, write
+them first; ``--no-warm-up`` measures without them.
 """
 
 from __future__ import annotations
@@ -125,13 +126,17 @@ def parallel_capacity(loops: int = 6_000_000) -> tuple[float, float]:
     return one, 2 * one / two
 
 
-def warm_up(extra: list[str]) -> None:
-    """One untimed run of one scenario that may write bytecode: ctrlab's modules (assertion-rewritten ones
-    included) and the lab's are compiled once, not in every measured process."""
+def warm_up(extra: list[str], workers: int) -> None:
+    """Untimed runs that may write bytecode: ctrlab's modules and the lab's, and the assertion-rewritten modules
+    of every kind of process measured (pytest-xdist's in the ``-n`` controller, scapy's ``test_pyx`` in whoever
+    probes), so each is compiled once, not in every measured process."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    cmd = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", "-k", "registration",
-           "--maxfail=1", *extra]
-    subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=RUN_TIMEOUT_S, check=False)
+    base = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", "--maxfail=1", *extra]
+    runs = [["-k", "registration or network_check"]]
+    if workers:
+        runs.append(["-n", str(workers), "-k", "network_check"])
+    for selection in runs:
+        subprocess.run([*base, *selection], cwd=ROOT, env=env, capture_output=True, timeout=RUN_TIMEOUT_S, check=False)
 
 
 def p95(values: list[float]) -> float:
@@ -174,8 +179,8 @@ def main() -> int:
 
 def measure(args: argparse.Namespace, testbeds: list[Path]) -> int:
     if not args.no_warm_up:
-        warm_up(args.pytest_args)
-    print(f"bytecode: {'as found' if args.no_warm_up else 'warm (an untimed run wrote it first)'}"
+        warm_up(args.pytest_args, args.workers)
+    print(f"bytecode: {'as found' if args.no_warm_up else 'warm (untimed runs wrote it first)'}"
           f"{', PYTHONDONTWRITEBYTECODE set' if os.environ.get('PYTHONDONTWRITEBYTECODE') else ''}")
     if args.workers == 2:
         one, capacity = parallel_capacity()
