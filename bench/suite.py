@@ -159,8 +159,8 @@ def report(label: str, wall: float, cases: list[Case], code: int, slowest: int, 
     if CPU_SECONDS:  # a figure the other load on a shared machine does not inflate as much as wall time
         whose = ("pytest and its workers; the kept labs are not its children" if kept
                  else "pytest, its workers and their labs")
-        print(f"{label}: cpu {CPU_SECONDS[-1]:.1f} s (user + system of {whose}), "
-              f"{CPU_SECONDS[-1] / wall:.2f} cores busy on average")
+        busy = "" if kept else f", {CPU_SECONDS[-1] / wall:.2f} cores busy on average"
+        print(f"{label}: cpu {CPU_SECONDS[-1]:.1f} s (user + system of {whose}){busy}")
 
 
 def main() -> int:
@@ -205,7 +205,7 @@ def measure(args: argparse.Namespace, testbeds: list[Path]) -> int:
             report(f"run {n}, -n {args.workers}", wall_n, cases_n, code_n, args.slowest, bool(testbeds))
             print(f"run {n}: -n {args.workers} speed-up over serial {wall / wall_n:.2f}x")
             if not testbeds:  # the kept labs' CPU is not counted: no bound to tell
-                bound = CPU_SECONDS[-1] / min(args.workers, os.cpu_count() or 1)
+                bound = CPU_SECONDS[-1] / len(os.sched_getaffinity(0))
                 print(f"run {n}: -n {args.workers} cannot beat its CPU spread over every core ({bound:.1f} s): "
                       f"at most {wall / bound:.2f}x over this serial run")
     best = min(serial)
