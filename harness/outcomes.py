@@ -96,7 +96,7 @@ def pytest_ctrlab_lab_ready(lab: Any) -> None:
         return
     state = config.stash.get(SESSION_KEY, None)
     breaker = ledger(config).breaker
-    several = state is not None and len(state.options.testbeds) > 1  # then say which lab is down
+    several = state is not None and state.options.several_labs  # then say which lab is down
     breaker.health = health_of(lab.testbed, getattr(state, "backend", None), named=several)
     settings = getattr(lab.testbed, "breaker", None)
     if settings is not None:

@@ -135,7 +135,7 @@ def pytest_configure(config: pytest.Config) -> None:
         _abort(state, f"--sim-appliances must be at least 1 (got {options.sim_appliances})")
     if options.backend == "lab" and options.testbed is None:
         _abort(state, "--backend lab needs --testbed PATH (the testbed of the real gear; docs/testbed.md)")
-    if len(options.testbeds) > 1 and not (_is_xdist_controller(config) or hasattr(config, "workerinput")):
+    if options.several_labs and not (_is_xdist_controller(config) or hasattr(config, "workerinput")):
         _abort(state, f"--testbed was given {len(options.testbeds)} times: several labs are for pytest-xdist "
                       "(-n N: each worker runs on one of them); without -n give one --testbed")
     try:
@@ -287,7 +287,7 @@ def _write_report_files(config: pytest.Config, only_if_exists: bool = False) -> 
     # With xdist each worker provisions (or reads) its lab and writes what it ran against; on several labs
     # (--testbed once per lab) the controller writes them all, at the end.
     is_worker = hasattr(config, "workerinput")
-    several = len(state.options.testbeds) > 1
+    several = state.options.several_labs
     if is_worker and (state.provisioned is None or several):
         return
     write_categories(results)
@@ -302,7 +302,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if state is None:
         return []
     o = state.options
-    testbed = f", testbed{'s' if len(o.testbeds) > 1 else ''} {', '.join(map(str, o.testbeds))}" if o.testbeds else ""
+    testbed = f", testbed{'s' if o.several_labs else ''} {', '.join(map(str, o.testbeds))}" if o.testbeds else ""
     return [f"ctrlab: backend {o.backend}{testbed}, destructive scenarios on real gear "
             f"{'allowed' if o.allow_destructive else 'skipped'}"]
 

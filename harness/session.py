@@ -40,6 +40,11 @@ class Options:
     testbeds: tuple[Path, ...] = ()  # every --testbed given: one lab per group of xdist workers
     lab_index: int = 0  # which of them ``testbed`` is (harness.session.worker_lab)
 
+    @property
+    def several_labs(self) -> bool:
+        """--testbed given once per lab (for pytest-xdist workers)."""
+        return len(self.testbeds) > 1
+
     @classmethod
     def from_config(cls, config: pytest.Config) -> Options:
         testbeds = tuple(Path(p) for p in config.getoption("ctrlab_testbed") or ())

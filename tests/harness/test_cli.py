@@ -69,6 +69,7 @@ def test_a_reader_that_goes_away_stops_the_command_quietly() -> None:
         os.close(write_end)
     assert done.returncode == 141 and done.stderr == "", done.stderr
 
+
 def test_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["testbed", "schema"]) == 0
     schema = json.loads(capsys.readouterr().out)

@@ -152,6 +152,7 @@ def test_on_several_labs_the_health_check_names_the_testbed_of_the_one_that_is_d
     assert plain is not None and plain.startswith(f"esa1 (127.0.0.1:{port})")
     assert named == f"labs/b.yaml: {plain}"
 
+
 def test_a_teardown_that_could_not_restore_an_unreachable_lab_is_a_lab_fault() -> None:
     with pytest.raises(pytest.fail.Exception) as info:
         pytest.fail("could not restore the lab after the scenario: delete the module: LabUnreachable: Threat "
