@@ -219,7 +219,7 @@ def bench_cli(n: int) -> None:
 
 # ---- 3. the suite --------------------------------------------------------------------------------------
 def bench_suite(extra: list[str], label: str) -> None:
-    wall, cases, code = suite.run_once(extra)
+    wall, cases, code, _ = suite.run_once(extra)
     median = statistics.median(c.seconds for c in cases) if cases else 0.0
     passed = sum(c.outcome == "passed" for c in cases)
     add(f"conformance suite{label}", f"wall {wall:.1f} s, {len(cases)} scenarios ({passed} passed), "

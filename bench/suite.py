@@ -6,9 +6,12 @@ Runs ``python -m pytest features`` in a subprocess (the lab's start included, as
 with ``-n WORKERS``, and prints for each the wall time, the scenario count (outline examples count), the
 per-scenario median and p95 parsed from the junit XML, the CPU time of the run (pytest, its workers and labs:
 a figure other load on a shared machine inflates less than wall time) with the cores it kept busy on average,
-and the speed-up of ``-n`` over serial measured in the same run, next to the most that run's CPU allows: no
-``-n`` run ends before its CPU time spread over every core. Targets on a 2-core machine (issue 14): serial
-<= 12 s for the 205 scenarios, ``-n 2`` at least 1.5x faster than serial.
+its three phases (launch to the first scenario's start, the scenarios, the last one's end to pytest's exit:
+``bench/plugins/phase_clock.py``), and the speed-up of ``-n`` over serial measured in the same run, next to the
+most that run's CPU allows: no ``-n`` run ends before its CPU time spread over every core. The phases show where
+``-n`` gains (the scenarios) and where it pays (its start: the controller, then every worker and lab at once).
+Targets on a 2-core machine (issue 14): serial <= 12 s for the 205 scenarios, ``-n 2`` at least 1.5x faster
+than serial.
 
 With ``--kept-labs K`` it first starts K labs with ``ctrlab sim up`` (the embedded lab's fleet) and keeps them
 for every run, as a lab engineer keeps a lab: the serial run uses the first (``--testbed``), the ``-n`` run all K
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import resource
 import statistics
@@ -44,6 +48,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.plugins.phase_clock import PHASES_ENV  # noqa: E402
 from tests.support.running_lab import started_lab  # noqa: E402 - the lab helper the tests use
 
 TARGET_SCENARIOS = 205
@@ -53,6 +58,16 @@ RUN_TIMEOUT_S = 900  # a hung suite must not hang the benchmark
 KEPT_FLEET = ["--appliances", "2", "--sma", "1", "--gateway", "1"]  # the embedded lab's (harness/session.py)
 SIM_UP = [sys.executable, "-m", "harness.cli", "sim", "up", *KEPT_FLEET]
 CPU_SECONDS: list[float] = []  # per run: CPU of pytest and everything it waited for (load-independent)
+PHASE_PLUGIN = ["-p", "phase_clock"]  # bench/plugins/phase_clock.py, in the serial run and every xdist worker
+
+
+@dataclass
+class Phases:
+    """A run's wall time in three parts; with xdist, from the first worker's first scenario to the last end."""
+
+    start: float  # pytest's launch to the first scenario's start: imports, collection, the lab's start, workers
+    scenarios: float  # the first scenario's start to the last one's end
+    end: float  # the last scenario's end to pytest's exit: reports, the lab's stop
 
 
 @dataclass
@@ -79,19 +94,34 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_once(extra: list[str]) -> tuple[float, list[Case], int]:
+def with_plugins(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with ``bench/plugins`` on ``PYTHONPATH``, for ``-p phase_clock``."""
+    return {**env, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "bench" / "plugins"), env.get("PYTHONPATH"))
+                                                 if p)}
+
+
+def parse_phases(path: Path, started: float, ended: float) -> Phases | None:
+    spans = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+    if not spans:
+        return None
+    first, last = min(s["first"] for s in spans), max(s["last"] for s in spans)
+    return Phases(first - started, last - first, ended - last)
+
+
+def run_once(extra: list[str]) -> tuple[float, list[Case], int, Phases | None]:
     with tempfile.TemporaryDirectory() as tmp:
-        junit = Path(tmp) / "junit.xml"
-        cmd = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider",
+        junit, phases = Path(tmp) / "junit.xml", Path(tmp) / "phases.jsonl"
+        cmd = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", *PHASE_PLUGIN,
                f"--junitxml={junit}", *extra]
+        env = {**with_plugins(dict(os.environ)), PHASES_ENV: str(phases)}
         started, cpu_before = time.monotonic(), children_cpu()
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
-        wall = time.monotonic() - started
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        ended = time.monotonic()
         CPU_SECONDS.append(children_cpu() - cpu_before)
         if not junit.exists():
             sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
             raise SystemExit(f"pytest wrote no junit XML (exit {proc.returncode})")
-        return wall, parse_junit(junit), proc.returncode
+        return ended - started, parse_junit(junit), proc.returncode, parse_phases(phases, started, ended)
 
 
 @contextlib.contextmanager
@@ -131,8 +161,9 @@ def warm_up(extra: list[str], workers: int) -> None:
     """Untimed runs that may write bytecode: ctrlab's modules and the lab's, and the assertion-rewritten modules
     of every kind of process measured (pytest-xdist's in the ``-n`` controller, scapy's ``test_pyx`` in whoever
     probes), so each is compiled once, not in every measured process."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    base = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", "--maxfail=1", *extra]
+    env = with_plugins({k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
+    base = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", *PHASE_PLUGIN, "--maxfail=1",
+            *extra]
     runs = [["-k", "registration or network_check"]]
     if workers:
         runs.append(["-n", str(workers), "-k", "network_check"])
@@ -145,7 +176,8 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else 0.0
 
 
-def report(label: str, wall: float, cases: list[Case], code: int, slowest: int, kept: bool) -> None:
+def report(label: str, wall: float, cases: list[Case], code: int, slowest: int, kept: bool,
+           phases: Phases | None) -> None:
     durations = [c.seconds for c in cases]
     by_outcome: dict[str, int] = {}
     for c in cases:
@@ -161,6 +193,9 @@ def report(label: str, wall: float, cases: list[Case], code: int, slowest: int, 
                  else "pytest, its workers and their labs")
         busy = "" if kept else f", {CPU_SECONDS[-1] / wall:.2f} cores busy on average"
         print(f"{label}: cpu {CPU_SECONDS[-1]:.1f} s (user + system of {whose}){busy}")
+    if phases is not None:
+        print(f"{label}: start {phases.start:.2f} s (launch to the first scenario), "
+              f"scenarios {phases.scenarios:.2f} s, end {phases.end:.2f} s (the last scenario to exit)")
 
 
 def main() -> int:
@@ -195,15 +230,19 @@ def measure(args: argparse.Namespace, testbeds: list[Path]) -> int:
     on_all = [arg for testbed in testbeds for arg in ("--testbed", str(testbed))]
     serial, parallel, counts = [], [], []
     for n in range(1, args.runs + 1):
-        wall, cases, code = run_once([*on_first, *args.pytest_args])
+        wall, cases, code, phases = run_once([*on_first, *args.pytest_args])
         serial.append(wall)
         counts.append(sum(c.outcome == "passed" for c in cases))
-        report(f"run {n}, serial", wall, cases, code, args.slowest, bool(testbeds))
+        report(f"run {n}, serial", wall, cases, code, args.slowest, bool(testbeds), phases)
         if args.workers:
-            wall_n, cases_n, code_n = run_once(["-n", str(args.workers), *on_all, *args.pytest_args])
+            wall_n, cases_n, code_n, phases_n = run_once(["-n", str(args.workers), *on_all, *args.pytest_args])
             parallel.append(wall_n)
-            report(f"run {n}, -n {args.workers}", wall_n, cases_n, code_n, args.slowest, bool(testbeds))
+            report(f"run {n}, -n {args.workers}", wall_n, cases_n, code_n, args.slowest, bool(testbeds), phases_n)
             print(f"run {n}: -n {args.workers} speed-up over serial {wall / wall_n:.2f}x")
+            if phases is not None and phases_n is not None:
+                print(f"run {n}: -n {args.workers} runs the scenarios {phases.scenarios / phases_n.scenarios:.2f}x "
+                      f"faster than serial; its start takes {phases_n.start - phases.start:+.2f} s and its end "
+                      f"{phases_n.end - phases.end:+.2f} s more")
             if not testbeds:  # the kept labs' CPU is not counted: no bound to tell
                 bound = CPU_SECONDS[-1] / len(os.sched_getaffinity(0))
                 print(f"run {n}: -n {args.workers} cannot beat its CPU spread over every core ({bound:.1f} s): "
