@@ -10,6 +10,8 @@ its three phases (launch to the first scenario's start, the scenarios, the last 
 ``bench/plugins/phase_clock.py``), and the speed-up of ``-n`` over serial measured in the same run, next to the
 most that run's CPU allows: no ``-n`` run ends before its CPU time spread over every core. The phases show where
 ``-n`` gains (the scenarios) and where it pays (its start: the controller, then every worker and lab at once).
+With ``-n 2`` it also starts two serial runs together, each with a lab of its own: how much more of this suite
+the machine gets done with two at once than with one, the ceiling of any ``-n 2`` speed-up here.
 Targets on a 2-core machine (issue 14): serial <= 12 s for the 205 scenarios, ``-n 2`` at least 1.5x faster
 than serial.
 
@@ -157,6 +159,22 @@ def parallel_capacity(loops: int = 6_000_000) -> tuple[float, float]:
     return one, 2 * one / two
 
 
+def two_at_once(extra: list[str]) -> list[float]:
+    """Wall times of two serial runs of the suite started together, each with its own lab and reports folder:
+    how this suite itself (pytest and its lab taking turns, loopback I/O, caches) shares the machine, as the two
+    workers of ``-n 2`` and their labs do once they run scenarios, but without xdist's controller and workers."""
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.monotonic()
+        procs = [subprocess.Popen([sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider",
+                                   "-o", f"ctrlab_reports_dir={Path(tmp) / str(i)}", *extra], cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in (1, 2)]
+        walls = []
+        for proc in procs:
+            proc.wait(timeout=RUN_TIMEOUT_S)
+            walls.append(time.monotonic() - started)
+        return walls
+
+
 def warm_up(extra: list[str], workers: int) -> None:
     """Untimed runs that may write bytecode: ctrlab's modules and the lab's, and the assertion-rewritten modules
     of every kind of process measured (pytest-xdist's in the ``-n`` controller, scapy's ``test_pyx`` in whoever
@@ -239,6 +257,11 @@ def measure(args: argparse.Namespace, testbeds: list[Path]) -> int:
             parallel.append(wall_n)
             report(f"run {n}, -n {args.workers}", wall_n, cases_n, code_n, args.slowest, bool(testbeds), phases_n)
             print(f"run {n}: -n {args.workers} speed-up over serial {wall / wall_n:.2f}x")
+            if args.workers == 2 and not testbeds:  # on kept labs two serial runs would share the first lab
+                together = two_at_once(args.pytest_args)
+                print(f"run {n}: two serial runs at once took {together[0]:.1f} s and {together[1]:.1f} s: this suite "
+                      f"does {2 * wall / max(together):.2f}x the work of one serial run on this machine: about the "
+                      f"most any -n 2 run reaches here, before xdist's own costs")
             if phases is not None and phases_n is not None:
                 print(f"run {n}: -n {args.workers} runs the scenarios {phases.scenarios / phases_n.scenarios:.2f}x "
                       f"faster than serial; its start takes {phases_n.start - phases.start:+.2f} s and its end "
