@@ -21,7 +21,8 @@ for every run, as a lab engineer keeps a lab: the serial run uses the first (``-
 inside a measured run then, so the serial target (which counts the lab's start) is not judged.
 
 It first measures the machine itself: how much more pure-Python work two processes do at once than one
-(2.0 on two cores of their own). No ``-n 2`` run can beat that ratio, and the suite's ratio is read against it.
+(2.0 on two cores of their own). No ``-n 2`` run can beat that ratio; the suite's own (two serial runs at once,
+above) is lower, and the ``-n 2`` speed-up is read against both.
 
 Bytecode: the measured runs find the project's ``.pyc`` files written, as every run after a user's first does.
 A machine that sets ``PYTHONDONTWRITEBYTECODE=1`` (as some CI images do) never writes them, so each process
@@ -144,7 +145,8 @@ CALIBRATION = "n = 0\nfor i in range({loops}):\n    n += i * i % 7\n"  # pure-Py
 def parallel_capacity(loops: int = 6_000_000) -> tuple[float, float]:
     """(seconds one process takes for a fixed piece of pure-Python work, how many times that work two
     processes do in the same wall time when they run it at once). 2.0 on two idle cores of their own; less
-    where the cores are shared (SMT siblings, a busy host): the ceiling of any -n 2 speed-up."""
+    where the cores are shared (SMT siblings, a busy host). The suite's own ceiling (:func:`two_at_once`) is lower:
+    its processes also share caches and take turns."""
     code = CALIBRATION.format(loops=loops)
 
     def run(count: int) -> float:
@@ -159,7 +161,7 @@ def parallel_capacity(loops: int = 6_000_000) -> tuple[float, float]:
     return one, 2 * one / two
 
 
-def two_at_once(extra: list[str]) -> list[float]:
+def two_at_once(extra: list[str]) -> tuple[list[float], list[int]]:
     """Wall times of two serial runs of the suite started together, each with its own lab and reports folder:
     how this suite itself (pytest and its lab taking turns, loopback I/O, caches) shares the machine, as the two
     workers of ``-n 2`` and their labs do once they run scenarios, but without xdist's controller and workers."""
@@ -172,7 +174,7 @@ def two_at_once(extra: list[str]) -> list[float]:
         for proc in procs:
             proc.wait(timeout=RUN_TIMEOUT_S)
             walls.append(time.monotonic() - started)
-        return walls
+        return walls, [proc.returncode for proc in procs]
 
 
 def warm_up(extra: list[str], workers: int) -> None:
@@ -240,7 +242,7 @@ def measure(args: argparse.Namespace, testbeds: list[Path]) -> int:
     if args.workers == 2:
         one, capacity = parallel_capacity()
         print(f"machine: two processes running pure-Python work at once do {capacity:.2f}x the work of one "
-              f"({one:.2f} s alone): the ceiling of the -n 2 speed-up here")
+              f"({one:.2f} s alone)")
     if testbeds:
         print(f"labs: {len(testbeds)} kept running (ctrlab sim up {' '.join(KEPT_FLEET)}); serial on the first, "
               f"-n {args.workers} on {'it' if len(testbeds) == 1 else 'all of them'}")
@@ -258,8 +260,9 @@ def measure(args: argparse.Namespace, testbeds: list[Path]) -> int:
             report(f"run {n}, -n {args.workers}", wall_n, cases_n, code_n, args.slowest, bool(testbeds), phases_n)
             print(f"run {n}: -n {args.workers} speed-up over serial {wall / wall_n:.2f}x")
             if args.workers == 2 and not testbeds:  # on kept labs two serial runs would share the first lab
-                together = two_at_once(args.pytest_args)
-                print(f"run {n}: two serial runs at once took {together[0]:.1f} s and {together[1]:.1f} s: this suite "
+                together, codes = two_at_once(args.pytest_args)
+                print(f"run {n}: two serial runs at once (pytest exit {codes[0]}, {codes[1]}) took {together[0]:.1f} s "
+                      f"and {together[1]:.1f} s: this suite "
                       f"does {2 * wall / max(together):.2f}x the work of one serial run on this machine: about the "
                       f"most any -n 2 run reaches here, before xdist's own costs")
             if phases is not None and phases_n is not None:
