@@ -46,6 +46,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,10 +171,18 @@ def two_at_once(extra: list[str]) -> tuple[list[float], list[int]]:
         procs = [subprocess.Popen([sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider",
                                    "-o", f"ctrlab_reports_dir={Path(tmp) / str(i)}", *extra], cwd=ROOT,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in (1, 2)]
-        walls = []
-        for proc in procs:
+        def wall_of(proc: subprocess.Popen[bytes]) -> float:
             proc.wait(timeout=RUN_TIMEOUT_S)
-            walls.append(time.monotonic() - started)
+            return time.monotonic() - started
+
+        try:
+            with ThreadPoolExecutor(len(procs)) as pool:  # each run's own end, whichever ends first
+                walls = list(pool.map(wall_of, procs))
+        finally:
+            for proc in procs:
+                if proc.poll() is None:  # timed out: its lab stops with it (the lab's parent-death signal)
+                    proc.kill()
+                    proc.wait()
         return walls, [proc.returncode for proc in procs]
 
 
