@@ -63,6 +63,7 @@ KEPT_FLEET = ["--appliances", "2", "--sma", "1", "--gateway", "1"]  # the embedd
 SIM_UP = [sys.executable, "-m", "harness.cli", "sim", "up", *KEPT_FLEET]
 CPU_SECONDS: list[float] = []  # per run: CPU of pytest and everything it waited for (load-independent)
 PHASE_PLUGIN = ["-p", "phase_clock"]  # bench/plugins/phase_clock.py, in the serial run and every xdist worker
+SUITE = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider"]  # every run the bench starts
 
 
 @dataclass
@@ -115,8 +116,7 @@ def parse_phases(path: Path, started: float, ended: float) -> Phases | None:
 def run_once(extra: list[str]) -> tuple[float, list[Case], int, Phases | None]:
     with tempfile.TemporaryDirectory() as tmp:
         junit, phases = Path(tmp) / "junit.xml", Path(tmp) / "phases.jsonl"
-        cmd = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", *PHASE_PLUGIN,
-               f"--junitxml={junit}", *extra]
+        cmd = [*SUITE, *PHASE_PLUGIN, f"--junitxml={junit}", *extra]
         env = {**with_plugins(dict(os.environ)), PHASES_ENV: str(phases)}
         started, cpu_before = time.monotonic(), children_cpu()
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
@@ -168,8 +168,7 @@ def two_at_once(extra: list[str]) -> tuple[list[float], list[int]]:
     workers of ``-n 2`` and their labs do once they run scenarios, but without xdist's controller and workers."""
     with tempfile.TemporaryDirectory() as tmp:
         started = time.monotonic()
-        procs = [subprocess.Popen([sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider",
-                                   "-o", f"ctrlab_reports_dir={Path(tmp) / str(i)}", *extra], cwd=ROOT,
+        procs = [subprocess.Popen([*SUITE, "-o", f"ctrlab_reports_dir={Path(tmp) / str(i)}", *extra], cwd=ROOT,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in (1, 2)]
         def wall_of(proc: subprocess.Popen[bytes]) -> float:
             proc.wait(timeout=RUN_TIMEOUT_S)
@@ -191,8 +190,7 @@ def warm_up(extra: list[str], workers: int) -> None:
     of every kind of process measured (pytest-xdist's in the ``-n`` controller, scapy's ``test_pyx`` in whoever
     probes), so each is compiled once, not in every measured process."""
     env = with_plugins({k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
-    base = [sys.executable, "-m", "pytest", "features", "-q", "-p", "no:cacheprovider", *PHASE_PLUGIN, "--maxfail=1",
-            *extra]
+    base = [*SUITE, *PHASE_PLUGIN, "--maxfail=1", *extra]
     runs = [["-k", "registration or network_check"]]
     if workers:
         runs.append(["-n", str(workers), "-k", "network_check"])

@@ -31,7 +31,6 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def pytest_unconfigure(config: pytest.Config) -> None:
     path = os.environ.get(PHASES_ENV)
     if path and _spans:
-        line = json.dumps({"process": os.environ.get("PYTEST_XDIST_WORKER", "main"), "first": _spans[0],
-                           "last": _spans[1]})
+        line = json.dumps({"first": _spans[0], "last": _spans[1]})
         with open(path, "a", encoding="utf-8") as out:  # one short append per process: lines do not interleave
             out.write(line + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,8 +10,9 @@ import pytest
 from allure_commons.model2 import Status
 from allure_pytest_bdd.utils import get_status
 
-from harness.breaker import Breaker, gear_health
+from harness.breaker import Breaker, gear_health, health_of
 from harness.errors import ApiError, DriverTimeout, LabUnreachable, RateLimited
+from harness.testbed import Device
 from harness.verdicts import CONFORMANCE, HARNESS_ERROR, LAB_FAULT, LabFault, Verdict, classify, wrapped
 from steps.expect import ConformanceError, expect
 
@@ -125,8 +127,6 @@ def test_the_breaker_opens_at_once_when_the_health_check_fails() -> None:
 
 
 def test_gear_health_names_the_appliance_that_refuses_connections() -> None:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound, not listening: connections are refused
@@ -135,12 +135,6 @@ def test_gear_health_names_the_appliance_that_refuses_connections() -> None:
 
 
 def test_on_several_labs_the_health_check_names_the_testbed_of_the_one_that_is_down() -> None:
-    import socket
-    from types import SimpleNamespace
-
-    from harness.breaker import health_of
-    from harness.testbed import Device
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound, not listening: connections are refused
