@@ -9,9 +9,9 @@ if they differ), the first scenario still waits for the testbed file and the hea
 that never provisions (everything deselected) stops the lab at the end.
 
 Only for this checkout's own suite (every scenario of it runs on the lab): not for ``--collect-only`` and the
-other runs that run no test, another backend, the xdist controller (its workers each start their own lab,
-early too), runs of anything but ``features/``, nor other projects (there a lab starts when a scenario
-asks for one).
+other runs that run no test, another backend, runs of anything but ``features/``, nor other projects (there a
+lab starts when a scenario asks for one). The xdist controller runs no lab: it starts the lab fork server
+(``backends/lab_server.py``) from which each of its workers, early too, gets its own.
 """
 
 from __future__ import annotations
@@ -36,9 +36,16 @@ def start(config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None
     """Launch the sim lab now if this run will provision one (see the module doc); never raises.
 
     ``parser`` is the one ``pytest_load_initial_conftests`` hands its hook: every plugin's options are on it
-    by then, so the arguments are read as ``pytest_configure`` will see them."""
+    by then, so the arguments are read as ``pytest_configure`` will see them. The xdist controller, which runs
+    no lab, starts the lab fork server its workers' labs come from (``backends/lab_server.py``)."""
     try:
-        backend = _early_backend(config, parser, args)
+        ns = parser.parse_known_args(list(args), namespace=copy.copy(config.option))
+        if not _runs_sim_labs(config, ns):
+            return
+        if not os.environ.get("PYTEST_XDIST_WORKER") and getattr(ns, "numprocesses", None):
+            _start_lab_server(config)
+            return
+        backend = _early_backend(config, ns)
         if backend is None:
             return
         backend.start()  # type: ignore[attr-defined]
@@ -68,33 +75,52 @@ def adopt(config: pytest.Config, state: CtrlabSession, fresh: Backend) -> Backen
     return early
 
 
-def _early_backend(config: pytest.Config, parser: pytest.Parser, args: list[str]) -> Backend | None:
-    from .backends import BackendOptions, get_backend
-    from .report.run_dirs import private_reports_dir
-    from .session import DEFAULT_APPLIANCES
-
-    ns = parser.parse_known_args(list(args), namespace=copy.copy(config.option))
+def _runs_sim_labs(config: pytest.Config, ns: Any) -> bool:
+    """Will this run's processes provision bundled sim labs: scenarios of this checkout's suite to run, the
+    sim backend, no testbed?"""
     if any(getattr(ns, name, False) for name in _NO_TESTS):
-        return None
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker and getattr(ns, "numprocesses", None):
-        return None  # the xdist controller (-n N, whatever --dist says: xdist turns "no" into "load") runs none
+        return False
     testbed = getattr(ns, "ctrlab_testbed", None)
     if (getattr(ns, "ctrlab_backend", None) or ("lab" if testbed else "sim")) != "sim" or testbed:
-        return None
+        return False
+    appliances = getattr(ns, "ctrlab_sim_appliances", None)
+    if appliances is not None and appliances < 1:
+        return False
+    return _is_bundled_suite(config.rootpath) and _runs_features(config, ns)
+
+
+def _reports_dir(config: pytest.Config) -> Path:
+    from .report.run_dirs import private_reports_dir
+
+    reports = Path(config.getini("ctrlab_reports_dir") or "reports")
+    reports = reports if reports.is_absolute() else config.rootpath / reports
+    private, _ = private_reports_dir(config.rootpath, config.getini("ctrlab_reports_dir"), True)
+    return private or reports
+
+
+def _early_backend(config: pytest.Config, ns: Any) -> Backend | None:
+    from .backends import BackendOptions, get_backend
+    from .session import DEFAULT_APPLIANCES
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
     appliances = getattr(ns, "ctrlab_sim_appliances", None)
     appliances = DEFAULT_APPLIANCES if appliances is None else appliances
-    if appliances < 1 or not _is_bundled_suite(config.rootpath) or not _runs_features(config, ns):
-        return None
     cls = get_backend("sim")
     if not hasattr(cls, "start"):
         return None
-    rootpath = config.rootpath
-    reports = Path(config.getini("ctrlab_reports_dir") or "reports")
-    reports = reports if reports.is_absolute() else rootpath / reports
-    private, _ = private_reports_dir(rootpath, config.getini("ctrlab_reports_dir"), True)
-    return cls(BackendOptions(testbed_path=None, appliances=appliances, reports_dir=private or reports,
-                              project_root=rootpath, log_name=f"sim-lab-{worker}.log" if worker else "sim-lab.log"))
+    return cls(BackendOptions(testbed_path=None, appliances=appliances, reports_dir=_reports_dir(config),
+                              project_root=config.rootpath,
+                              log_name=f"sim-lab-{worker}.log" if worker else "sim-lab.log"))
+
+
+def _start_lab_server(config: pytest.Config) -> None:
+    """The xdist controller: start the fork server its workers' labs come from, stopped when pytest ends."""
+    from .backends import lab_server
+
+    reports = _reports_dir(config)
+    reports.mkdir(parents=True, exist_ok=True)
+    server = lab_server.start_server(config.rootpath, reports / "sim-lab-server.log")
+    config.add_cleanup(server.stop)
 
 
 def _is_bundled_suite(rootpath: Path) -> bool:

@@ -8,7 +8,8 @@ the lab down in order (SIGINT, a bounded wait, then SIGKILL). Its output goes to
 ``reports/sim-lab.log``.
 
 With pytest-xdist every worker runs a lab of its own (``reports/sim-lab-gw0.log``, ...): its own appliances,
-SSE and Threat Response, so no worker waits for another's lab-wide step.
+SSE and Threat Response, so no worker waits for another's lab-wide step. Each is a fork of the lab fork
+server the controller started (``lab_server.py``: the lab's imports made once, not once per worker).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
 
+from . import lab_server
 from .base import Backend, BackendError, BackendOptions, read_lab_testbed, wait_for_control_plane
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ class SimBackend(Backend):
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | lab_server.ForkedLab | None = None
         self.workdir: Path | None = None
         self.log_path = options.reports_dir / options.log_name
         self._log: IO[bytes] | None = None
@@ -90,15 +92,19 @@ class SimBackend(Backend):
         if self.options.project_root is not None:
             env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.options.project_root), env.get("PYTHONPATH"))
                                                 if p)
-        # The parent-death signal fires when the forking *thread* ends: only the main thread lives as long as pytest.
-        in_main_thread = threading.current_thread() is threading.main_thread()
-        try:
-            self.process = subprocess.Popen(
-                self.command(testbed_out, self.workdir / "lab"), stdin=subprocess.DEVNULL, stdout=self._log,
-                stderr=subprocess.STDOUT, env=env, start_new_session=True,
-                preexec_fn=functools.partial(_lab_child_setup, in_main_thread))
-        except OSError as exc:
-            self._fail(f"cannot run {sys.executable}: {exc}")
+        command = self.command(testbed_out, self.workdir / "lab")
+        server = lab_server.server_address()  # an xdist worker: its controller's fork server starts labs faster
+        self.process = None if server is None else lab_server.launch(server, command[3:], self._log, env, Path.cwd())
+        if self.process is None:
+            # The parent-death signal fires when the forking *thread* ends: only the main thread lives as long as
+            # pytest.
+            in_main_thread = threading.current_thread() is threading.main_thread()
+            try:
+                self.process = subprocess.Popen(
+                    command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+                    start_new_session=True, preexec_fn=functools.partial(_lab_child_setup, in_main_thread))
+            except OSError as exc:
+                self._fail(f"cannot run {sys.executable}: {exc}")
         if not self._atexit_registered:
             atexit.register(self.teardown)  # a hard exit of pytest must not leave the lab running
             self._atexit_registered = True
@@ -122,7 +128,8 @@ class SimBackend(Backend):
         while not testbed_out.exists():
             code = self.process.poll()
             if code is not None:
-                self._fail(f"`python -m {LAB_MODULE}` exited with code {code} before writing its testbed")
+                why = getattr(self.process, "failure", None)  # a lab the fork server started: what it said
+                self._fail(why or f"`python -m {LAB_MODULE}` exited with code {code} before writing its testbed")
             if time.monotonic() > deadline:
                 self._fail(f"the lab did not write its testbed within {self.options.start_timeout:g} s")
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -204,7 +211,7 @@ class SimBackend(Backend):
             self._atexit_registered = False
 
     @staticmethod
-    def _signal(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    def _signal(process: subprocess.Popen[bytes] | lab_server.ForkedLab, sig: signal.Signals) -> None:
         # The lab leads its own process group: signal the group, so helpers it spawned stop too.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, sig)

@@ -32,10 +32,12 @@ def test_two_workers_each_run_their_own_lab_and_write_one_report(tmp_path: Path)
     passed = int(summary.split(" passed")[0].split()[-1])
     assert passed >= 20 and "failed" not in summary, summary
 
-    # A lab per worker, each with its own log.
+    # A lab per worker, each with its own log, each a fork of the controller's lab server (which had nothing to
+    # say: no log of its own left).
     logs = sorted(p.name for p in reports.glob("sim-lab*.log"))
     assert logs == ["sim-lab-gw0.log", "sim-lab-gw1.log"], logs
     assert all((reports / log).read_text().count("ctrlab lab ready") == 1 for log in logs)
+    assert all("forked from the lab server" in (reports / log).read_text() for log in logs)
 
     # One merged report: a result per scenario; environment and categories written.
     found = [json.loads(p.read_text()) for p in results.glob("*-result.json")]

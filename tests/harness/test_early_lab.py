@@ -22,37 +22,45 @@ testpaths = features
 
 
 @pytest.fixture
-def started(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> list[SimBackend]:
-    """A project with features/ and tests/; SimBackend.start records instead of launching a process."""
+def started(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> list[SimBackend | str]:
+    """A project with features/ and tests/; SimBackend.start (and the xdist controller's lab server) record
+    instead of launching a process."""
     pytester.makefile(".ini", pytest=INI)
     pytester.mkdir("features")
     pytester.mkdir("tests")
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     monkeypatch.delenv("CTRLAB_REPORTS_DIR", raising=False)
-    launched: list[SimBackend] = []
+    launched: list[SimBackend | str] = []
     monkeypatch.setattr(SimBackend, "start", lambda self: launched.append(self))
     monkeypatch.setattr(early_lab, "_is_bundled_suite", lambda rootpath: True)
     monkeypatch.setattr(SimBackend, "teardown", lambda self: launched.remove(self) if self in launched else None)
+    monkeypatch.setattr(early_lab, "_start_lab_server", lambda config: launched.append("lab server"))
     return launched
 
 
 def test_a_feature_run_starts_the_lab_before_configure_and_keeps_it(pytester: pytest.Pytester,
-                                                                    started: list[SimBackend]) -> None:
+                                                                    started: list[SimBackend | str]) -> None:
     config = pytester.parseconfigure()
     assert len(started) == 1
     assert started[0].options.appliances == 2 and started[0].options.log_name == "sim-lab.log"
     assert config.stash[SESSION_KEY].backend is started[0]  # adopted: the lab fixture waits for this one
 
 
-@pytest.mark.parametrize("args", [("--collect-only",), ("tests",), ("--backend", "lab"), ("-n", "2"),
-                                  ("--sim-appliances", "0"), ("--fixtures",)])
-def test_runs_that_provision_no_sim_lab_start_none(pytester: pytest.Pytester, started: list[SimBackend],
+@pytest.mark.parametrize("args", [("--collect-only",), ("tests",), ("--backend", "lab"), ("-n", "2", "tests"),
+                                  ("--sim-appliances", "0"), ("--fixtures",), ("-n", "2", "--collect-only")])
+def test_runs_that_provision_no_sim_lab_start_none(pytester: pytest.Pytester, started: list[SimBackend | str],
                                                    args: tuple[str, ...]) -> None:
     pytester.parseconfig(*args)  # up to pytest_load_initial_conftests (configure would refuse some of these)
     assert started == []
 
 
-def test_an_xdist_worker_starts_its_own_lab(pytester: pytest.Pytester, started: list[SimBackend],
+def test_the_xdist_controller_starts_the_lab_server_not_a_lab(pytester: pytest.Pytester,
+                                                               started: list[SimBackend | str]) -> None:
+    pytester.parseconfig("-n", "2")
+    assert started == ["lab server"]  # its workers' labs are forks of it (harness/backends/lab_server.py)
+
+
+def test_an_xdist_worker_starts_its_own_lab(pytester: pytest.Pytester, started: list[SimBackend | str],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
     pytester.parseconfig("-n", "2", "--sim-appliances", "3")
@@ -60,7 +68,7 @@ def test_an_xdist_worker_starts_its_own_lab(pytester: pytest.Pytester, started: 
 
 
 def test_a_lab_started_with_other_options_is_stopped_and_not_used(pytester: pytest.Pytester,
-                                                                  started: list[SimBackend]) -> None:
+                                                                  started: list[SimBackend | str]) -> None:
     config = pytester.parseconfig()
     assert early_lab.EARLY_KEY in config.stash
     fresh = SimBackend(BackendOptions(appliances=5))
@@ -72,7 +80,7 @@ def test_a_lab_started_with_other_options_is_stopped_and_not_used(pytester: pyte
 
 
 def test_another_project_starts_its_lab_only_when_a_scenario_asks(pytester: pytest.Pytester,
-                                                                  started: list[SimBackend],
+                                                                  started: list[SimBackend | str],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.undo()  # the real check: the pytester project is not this checkout
     pytester.parseconfig()
