@@ -3,7 +3,7 @@
     python -m virtual_appliances.lab_server --listen-fd FD
 
 Under pytest-xdist every worker runs a lab of its own. Started as ``python -m virtual_appliances.lab``, each
-of them imports aiohttp, asyncssh, aiosmtpd and dnspython (about 0.35 s of CPU) while the workers import
+of them imports aiohttp, asyncssh, aiosmtpd and dnspython (about 0.4 s of CPU) while the workers import
 theirs, on the same cores. The xdist controller starts this server instead, while it is still alone on the
 machine (``harness/lab_server.py``), and each worker asks it for its lab: a fork with every module already
 imported, which only builds its keys and listeners. A fork is otherwise the same lab: same arguments, same

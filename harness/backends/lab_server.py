@@ -1,7 +1,7 @@
 """The xdist controller's lab fork server, and the workers' labs started from it.
 
 Under ``pytest -n N`` every worker starts a lab of its own as soon as it starts (``harness/early_lab.py``).
-Each ``python -m virtual_appliances.lab`` would import the same libraries (about 0.35 s of CPU) while the
+Each ``python -m virtual_appliances.lab`` would import the same libraries (about 0.4 s of CPU) while the
 workers import theirs, on the same cores: on two cores the last part of a run's start that does not shrink with
 the cores. So the controller, while it is still the only busy process, starts ``python -m
 virtual_appliances.lab_server`` (which imports the lab once) and tells its workers where it listens
