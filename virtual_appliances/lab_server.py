@@ -185,7 +185,9 @@ class LabServer:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except BaseException:  # the child must never return into the server's loop
             traceback.print_exc()
-        _exit_lab(code)
+        from .lab import exit_now  # imported by main() before any fork
+
+        exit_now(code)
 
     def _answer(self, client: Client, message: dict[str, Any], close: bool = False) -> None:
         with contextlib.suppress(OSError):
@@ -240,12 +242,6 @@ def _die_with_parent() -> None:
         import ctypes
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def _exit_lab(code: int) -> NoReturn:
-    from .lab import exit_now
-
-    exit_now(code)
 
 
 def main(argv: list[str] | None = None) -> int:

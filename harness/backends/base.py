@@ -6,6 +6,10 @@ depend on pytest, so the command line (``ctrlab``) can use them too.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import signal
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -110,3 +114,23 @@ def wait_for_control_plane(testbed: Testbed, deadline: float, budget: float, *, 
             if time.monotonic() > deadline:
                 fail(f"{url} did not answer status ok within {budget:g} s (last: {last})")
             pause()
+
+
+def lab_preexec() -> Callable[[], None]:
+    """``preexec_fn`` for a process the harness starts to run simulators (a lab, the xdist controller's lab
+    server): call it in the thread that starts the process. The parent-death signal fires when the forking
+    *thread* ends: it is set only from the main thread, the one that lives as long as pytest."""
+    return functools.partial(_lab_child_setup, threading.current_thread() is threading.main_thread())
+
+
+def _lab_child_setup(die_with_parent: bool) -> None:  # pragma: no cover - in the child between fork and exec
+    # The lab is stopped with SIGINT. A harness started with SIGINT ignored (as `cmd &` in a non-interactive
+    # shell leaves it, a CI runner's background step) would pass that on through exec: every stop a SIGKILL.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if not die_with_parent:
+        return
+    # Linux: if pytest itself is killed (SIGKILL, OOM), the kernel stops the lab too; no orphans.
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG

@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from .base import lab_preexec
+
 ENV = "CTRLAB_LAB_SERVER"  # "<controller pid>:<socket path>", inherited by the controller's xdist workers
 SERVER_MODULE = "virtual_appliances.lab_server"
 STOP_TIMEOUT_S = 15.0  # the server stops its labs (SIGINT, SIGKILL after 10 s) before it exits
@@ -78,7 +80,7 @@ def start_server(project_root: Path | None, log_path: Path) -> LabServer:
                 [sys.executable, "-m", SERVER_MODULE, "--listen-fd", str(listener.fileno())],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
                 pass_fds=(listener.fileno(),), start_new_session=True,  # a Ctrl-C reaches pytest, which stops it
-                preexec_fn=_die_with_parent)
+                preexec_fn=lab_preexec())
     except OSError:
         shutil.rmtree(directory, ignore_errors=True)
         raise
@@ -186,10 +188,3 @@ class ForkedLab:
             self.conn.close()
             self.conn = None
 
-
-def _die_with_parent() -> None:  # pragma: no cover - in the child between fork and exec
-    # Linux: if pytest itself is killed (SIGKILL, OOM), the kernel stops the server, and the server its labs.
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
 import os
 import shutil
 import signal
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
 
 from . import lab_server
-from .base import Backend, BackendError, BackendOptions, read_lab_testbed, wait_for_control_plane
+from .base import Backend, BackendError, BackendOptions, lab_preexec, read_lab_testbed, wait_for_control_plane
 
 if TYPE_CHECKING:
     from ..testbed import Testbed
@@ -38,19 +37,6 @@ LAB_MODULE = "virtual_appliances.lab"
 POLL_WAIT_S = 0.05  # how long each wait for the testbed file lasts (returns early if the lab exits)
 LOG_ATTACH_BYTES = 256_000  # a failing scenario's share of the lab log, at most
 LOG_TAIL_CHARS = 3000
-
-
-def _lab_child_setup(die_with_parent: bool) -> None:  # pragma: no cover - in the child between fork and exec
-    # The lab is stopped with SIGINT. A harness started with SIGINT ignored (as `cmd &` in a non-interactive
-    # shell leaves it, a CI runner's background step) would pass that on through exec: every stop a SIGKILL.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    if not die_with_parent:
-        return
-    # Linux: if pytest itself is killed (SIGKILL, OOM), the kernel stops the lab too; no orphans.
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class SimBackend(Backend):
@@ -96,13 +82,10 @@ class SimBackend(Backend):
         server = lab_server.server_address()  # an xdist worker: its controller's fork server starts labs faster
         self.process = None if server is None else lab_server.launch(server, command[3:], self._log, env, Path.cwd())
         if self.process is None:
-            # The parent-death signal fires when the forking *thread* ends: only the main thread lives as long as
-            # pytest.
-            in_main_thread = threading.current_thread() is threading.main_thread()
             try:
                 self.process = subprocess.Popen(
                     command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, env=env,
-                    start_new_session=True, preexec_fn=functools.partial(_lab_child_setup, in_main_thread))
+                    start_new_session=True, preexec_fn=lab_preexec())
             except OSError as exc:
                 self._fail(f"cannot run {sys.executable}: {exc}")
         if not self._atexit_registered:
