@@ -9,8 +9,8 @@ a figure other load on a shared machine inflates less than wall time) with the c
 its three phases (launch to the first scenario's start, the scenarios, the last one's end to pytest's exit:
 ``bench/plugins/phase_clock.py``), and the speed-up of ``-n`` over serial measured in the same run, next to the
 most that run's CPU allows: no ``-n`` run ends before its CPU time spread over every core. The phases show where
-``-n`` gains (the scenarios) and where it pays (its start: the controller and the lab server it starts, then every
-worker, with its lab forked from that server, at once).
+``-n`` gains (the scenarios) and where it pays (its start: the controller and the fork server it starts, then
+every worker and its lab, forks of that server, at once).
 With ``-n 2`` it also starts two serial runs together, each with a lab of its own: how much more of this suite
 the machine gets done with two at once than with one, the ceiling of any ``-n 2`` speed-up here.
 Targets on a 2-core machine (issue 14): serial <= 12 s for the 205 scenarios, ``-n 2`` at least 1.5x faster

@@ -10,8 +10,8 @@ that never provisions (everything deselected) stops the lab at the end.
 
 Only for this checkout's own suite (every scenario of it runs on the lab): not for ``--collect-only`` and the
 other runs that run no test, another backend, runs of anything but ``features/``, nor other projects (there a
-lab starts when a scenario asks for one). The xdist controller runs no lab: it starts the lab fork server
-(``backends/lab_server.py``) from which each of its workers, early too, gets its own.
+lab starts when a scenario asks for one). The xdist controller runs no lab: it starts the fork server
+(``harness/forkserver``) its workers are forked from, and from which each of them, early too, gets its lab.
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ def start(config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None
 
     ``parser`` is the one ``pytest_load_initial_conftests`` hands its hook: every plugin's options are on it
     by then, so the arguments are read as ``pytest_configure`` will see them. The xdist controller, which runs
-    no lab, starts the lab fork server its workers' labs come from (``backends/lab_server.py``)."""
+    no lab, starts the fork server its workers and their labs come from (``harness/forkserver``)."""
     try:
         ns = parser.parse_known_args(list(args), namespace=copy.copy(config.option))
         if not _runs_sim_labs(config, ns):
             return
         if not os.environ.get("PYTEST_XDIST_WORKER") and getattr(ns, "numprocesses", None):
-            _start_lab_server(config)
+            _start_fork_server(config)
             return
         backend = _early_backend(config, ns)
         if backend is None:
@@ -113,13 +113,14 @@ def _early_backend(config: pytest.Config, ns: Any) -> Backend | None:
                               log_name=f"sim-lab-{worker}.log" if worker else "sim-lab.log"))
 
 
-def _start_lab_server(config: pytest.Config) -> None:
-    """The xdist controller: start the fork server its workers' labs come from, stopped when pytest ends."""
-    from .backends import lab_server
+def _start_fork_server(config: pytest.Config) -> None:
+    """The xdist controller: start the fork server its workers and their labs come from, stopped when pytest
+    ends (``pytest_xdist_setupnodes`` routes the workers to it)."""
+    from . import forkserver
 
     reports = _reports_dir(config)
     reports.mkdir(parents=True, exist_ok=True)
-    server = lab_server.start_server(config.rootpath, reports / "sim-lab-server.log")
+    server = forkserver.start_server(config.rootpath, reports / "fork-server.log")
     config.add_cleanup(server.stop)
 
 

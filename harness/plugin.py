@@ -201,6 +201,13 @@ def _share_with_workers(config: pytest.Config, state: CtrlabSession) -> None:
     state.on_close(lambda: shutil.rmtree(shared, ignore_errors=True))
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: the controller, before it starts its workers
+def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
+    from .forkserver import route_workers  # forked from the fork server if this process started one
+
+    route_workers(specs)
+
+
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: only called when pytest-xdist runs workers
 def pytest_configure_node(node: Any) -> None:
     state = node.config.stash.get(SESSION_KEY, None)

@@ -8,8 +8,8 @@ the lab down in order (SIGINT, a bounded wait, then SIGKILL). Its output goes to
 ``reports/sim-lab.log``.
 
 With pytest-xdist every worker runs a lab of its own (``reports/sim-lab-gw0.log``, ...): its own appliances,
-SSE and Threat Response, so no worker waits for another's lab-wide step. Each is a fork of the lab fork
-server the controller started (``lab_server.py``: the lab's imports made once, not once per worker).
+SSE and Threat Response, so no worker waits for another's lab-wide step. Each is a fork of the fork server
+the controller started (``harness/forkserver``: the lab's imports made once, not once per worker).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
 
-from . import lab_server
+from .. import forkserver
 from .base import Backend, BackendError, BackendOptions, lab_preexec, read_lab_testbed, wait_for_control_plane
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class SimBackend(Backend):
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)
-        self.process: subprocess.Popen[bytes] | lab_server.ForkedLab | None = None
+        self.process: subprocess.Popen[bytes] | forkserver.ForkedLab | None = None
         self.workdir: Path | None = None
         self.log_path = options.reports_dir / options.log_name
         self._log: IO[bytes] | None = None
@@ -79,8 +79,8 @@ class SimBackend(Backend):
             env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.options.project_root), env.get("PYTHONPATH"))
                                                 if p)
         command = self.command(testbed_out, self.workdir / "lab")
-        server = lab_server.server_address()  # an xdist worker: its controller's fork server starts labs faster
-        self.process = None if server is None else lab_server.launch(server, command[3:], self._log, env, Path.cwd())
+        server = forkserver.server_address()  # an xdist worker: its controller's fork server starts labs faster
+        self.process = None if server is None else forkserver.launch(server, command[3:], self._log, env, Path.cwd())
         if self.process is None:
             try:
                 self.process = subprocess.Popen(
@@ -194,7 +194,7 @@ class SimBackend(Backend):
             self._atexit_registered = False
 
     @staticmethod
-    def _signal(process: subprocess.Popen[bytes] | lab_server.ForkedLab, sig: signal.Signals) -> None:
+    def _signal(process: subprocess.Popen[bytes] | forkserver.ForkedLab, sig: signal.Signals) -> None:
         # The lab leads its own process group: signal the group, so helpers it spawned stop too.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, sig)

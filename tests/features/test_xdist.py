@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -21,23 +22,29 @@ SUBSET = "tokens or enabling or firewall"  # about 45 scenarios, lab-wide ones (
 
 
 def test_two_workers_each_run_their_own_lab_and_write_one_report(tmp_path: Path) -> None:
-    results, reports = tmp_path / "allure", tmp_path / "reports"
+    results, reports, origins = tmp_path / "allure", tmp_path / "reports", tmp_path / "origins"
+    origins.mkdir()
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "features", "-n", "2", "-q", "-p", "no:cacheprovider", "--alluredir",
          str(results), "-o", f"ctrlab_reports_dir={reports}", "--sim-appliances", "3", "-k", SUBSET,
-         f"--junitxml={tmp_path / 'junit.xml'}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+         f"--junitxml={tmp_path / 'junit.xml'}", "-p", "tests.support.worker_origin"],
+        cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+        env={**os.environ, "CTRLAB_WORKER_ORIGIN": str(origins)})
     summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ""
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     passed = int(summary.split(" passed")[0].split()[-1])
     assert passed >= 20 and "failed" not in summary, summary
 
-    # A lab per worker, each with its own log, each a fork of the controller's lab server (which had nothing to
-    # say: no log of its own left).
-    logs = sorted(p.name for p in reports.glob("sim-lab*.log"))
+    assert "cannot be rewritten" not in run.stdout + run.stderr  # the forks carry no module pytest rewrites
+
+    # Both workers are forks of the controller's fork server, and so is a lab per worker, each with its own log
+    # (the server had nothing to say: no log of its own left).
+    workers = [json.loads((origins / f"gw{n}.json").read_text()) for n in (0, 1)]
+    assert all(w["fork_server"] and w["parent"] == w["fork_server"] for w in workers), workers
+    logs = sorted(p.name for p in reports.glob("*.log"))
     assert logs == ["sim-lab-gw0.log", "sim-lab-gw1.log"], logs
     assert all((reports / log).read_text().count("ctrlab lab ready") == 1 for log in logs)
-    assert all("forked from the lab server" in (reports / log).read_text() for log in logs)
+    assert all("forked from the fork server" in (reports / log).read_text() for log in logs)
 
     # One merged report: a result per scenario; environment and categories written.
     found = [json.loads(p.read_text()) for p in results.glob("*-result.json")]

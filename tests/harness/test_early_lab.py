@@ -23,7 +23,7 @@ testpaths = features
 
 @pytest.fixture
 def started(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> list[SimBackend | str]:
-    """A project with features/ and tests/; SimBackend.start (and the xdist controller's lab server) record
+    """A project with features/ and tests/; SimBackend.start (and the xdist controller's fork server) record
     instead of launching a process."""
     pytester.makefile(".ini", pytest=INI)
     pytester.mkdir("features")
@@ -34,7 +34,7 @@ def started(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> list[
     monkeypatch.setattr(SimBackend, "start", lambda self: launched.append(self))
     monkeypatch.setattr(early_lab, "_is_bundled_suite", lambda rootpath: True)
     monkeypatch.setattr(SimBackend, "teardown", lambda self: launched.remove(self) if self in launched else None)
-    monkeypatch.setattr(early_lab, "_start_lab_server", lambda config: launched.append("lab server"))
+    monkeypatch.setattr(early_lab, "_start_fork_server", lambda config: launched.append("fork server"))
     return launched
 
 
@@ -54,10 +54,10 @@ def test_runs_that_provision_no_sim_lab_start_none(pytester: pytest.Pytester, st
     assert started == []
 
 
-def test_the_xdist_controller_starts_the_lab_server_not_a_lab(pytester: pytest.Pytester,
-                                                               started: list[SimBackend | str]) -> None:
+def test_the_xdist_controller_starts_the_fork_server_not_a_lab(pytester: pytest.Pytester,
+                                                                started: list[SimBackend | str]) -> None:
     pytester.parseconfig("-n", "2")
-    assert started == ["lab server"]  # its workers' labs are forks of it (harness/backends/lab_server.py)
+    assert started == ["fork server"]  # its workers, and their labs, are forks of it (harness/forkserver)
 
 
 def test_an_xdist_worker_starts_its_own_lab(pytester: pytest.Pytester, started: list[SimBackend | str],

@@ -1,4 +1,4 @@
-"""The lab fork server (virtual_appliances/lab_server.py), spoken to over its Unix socket as a worker would."""
+"""The fork server (harness/forkserver/server.py), spoken to over its Unix socket as the harness speaks to it."""
 
 from __future__ import annotations
 
@@ -16,19 +16,21 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
+SERVER = ROOT / "harness" / "forkserver" / "server.py"
 DEADLINE_S = 60.0
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
-    path = tmp_path / "labs.sock"
+    path = tmp_path / "fork.sock"
     with socket.socket(socket.AF_UNIX) as listener:
         listener.bind(str(path))
         listener.listen(8)
-        process = subprocess.Popen([sys.executable, "-m", "virtual_appliances.lab_server", "--listen-fd",
-                                    str(listener.fileno())], cwd=ROOT, pass_fds=(listener.fileno(),),
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([sys.executable, str(SERVER), "--listen-fd", str(listener.fileno()),
+                                    "--preload", "yaml"], cwd=ROOT, pass_fds=(listener.fileno(),),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         yield process, path
     finally:
@@ -45,10 +47,10 @@ def ask(path: Path, tmp_path: Path, name: str, *extra: str) -> tuple[socket.sock
     conn = socket.socket(socket.AF_UNIX)
     conn.settimeout(DEADLINE_S)
     conn.connect(str(path))
-    request = {"argv": ["--appliances", "1", "--testbed-out", str(testbed), *extra], "cwd": str(tmp_path),
-               "env": {**os.environ, "CTRLAB_TEST_MARK": name}}
-    with log.open("wb") as out:
-        socket.send_fds(conn, [json.dumps(request).encode() + b"\n"], [out.fileno()])
+    request = {"module": "virtual_appliances.lab", "argv": ["--appliances", "1", "--testbed-out", str(testbed), *extra],
+               "cwd": str(tmp_path), "env": {**os.environ, "CTRLAB_TEST_MARK": name}}
+    with log.open("wb") as out, open(os.devnull, "rb") as devnull:
+        socket.send_fds(conn, [json.dumps(request).encode() + b"\n"], [devnull.fileno(), out.fileno(), out.fileno()])
     return conn, testbed, log
 
 
@@ -100,7 +102,7 @@ def test_each_lab_is_a_fork_of_its_own_that_logs_and_reports_its_exit(server: tu
         assert list(reply) == []  # and the server closed the connection
         conn.close()
         text = log.read_text()
-        assert "forked from the lab server" in text and "ctrlab lab ready" in text and "ctrlab lab stopped" in text
+        assert "forked from the fork server" in text and "ctrlab lab ready" in text and "ctrlab lab stopped" in text
 
 
 def test_a_client_that_hangs_up_has_its_lab_stopped(server: tuple[subprocess.Popen[bytes], Path],
@@ -124,7 +126,7 @@ def test_a_bad_request_gets_an_error_and_a_lab_that_fails_reports_its_code(
     with socket.socket(socket.AF_UNIX) as conn:
         conn.settimeout(DEADLINE_S)
         conn.connect(str(path))
-        conn.sendall(b'{"argv": []}\n')  # no log descriptor, no cwd
+        conn.sendall(b'{"module": "virtual_appliances.lab", "argv": []}\n')  # no descriptors, no cwd
         reply = list(answers(conn))
     assert len(reply) == 1 and "bad request" in str(reply[0]["error"]), reply
     conn, _, log = ask(path, tmp_path, "wrong", "--appliances", "0")  # the lab's own argument check
@@ -148,3 +150,58 @@ def test_stopping_the_server_stops_its_labs(server: tuple[subprocess.Popen[bytes
     with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as late:
         late.connect(str(path))
         pytest.fail("a stopped server still accepts labs")
+
+
+def run_code(path: Path, tmp_path: Path, code: str, stdin: bytes = b"", **env: str) -> tuple[list[dict[str, object]],
+                                                                                               str, str]:
+    """``python -u -c CODE one two`` as a fork of the server: its replies, its stdout and its stderr."""
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    read_end, write_end = os.pipe()
+    os.write(write_end, stdin)
+    os.close(write_end)
+    request = {"code": code, "argv": ["one", "two"], "cwd": str(tmp_path), "env": {**os.environ, **env},
+               "path": ["", *sys.path[1:]], "unbuffered": True}
+    with socket.socket(socket.AF_UNIX) as conn, out.open("wb") as stdout, err.open("wb") as stderr:
+        conn.settimeout(DEADLINE_S)
+        conn.connect(str(path))
+        socket.send_fds(conn, [json.dumps(request).encode() + b"\n"], [read_end, stdout.fileno(), stderr.fileno()])
+        os.close(read_end)
+        replies = list(answers(conn))
+    return replies, out.read_text(), err.read_text()
+
+
+CHILD = """
+import atexit, os, sys
+atexit.register(print, "atexit ran")
+print(sys.argv, os.getcwd() == os.environ["EXPECTED_CWD"], os.environ["CTRLAB_TEST_MARK"], sys.path[0] == "")
+print("preloaded" if "yaml" in sys.modules else "not preloaded", sys.stdin.readline().strip())
+print("to stderr", file=sys.stderr)
+sys.exit(3)
+"""
+
+
+def test_a_code_child_runs_as_python_c_would(server: tuple[subprocess.Popen[bytes], Path], tmp_path: Path) -> None:
+    _, path = server
+    replies, out, err = run_code(path, tmp_path, CHILD, b"from stdin\n", EXPECTED_CWD=str(tmp_path),
+                                 CTRLAB_TEST_MARK="mark")
+    assert "pid" in replies[0] and replies[1:] == [{"exit": 3}], replies
+    assert out.splitlines() == ["['-c', 'one', 'two'] True mark True", "preloaded from stdin", "atexit ran"]
+    assert err == "to stderr\n"
+    replies, _, err = run_code(path, tmp_path, "raise RuntimeError('boom')")
+    assert replies[1:] == [{"exit": 1}] and "RuntimeError: boom" in err  # as python reports an uncaught error
+
+
+def test_a_code_child_is_refused_what_a_fork_cannot_be(server: tuple[subprocess.Popen[bytes], Path],
+                                                       tmp_path: Path) -> None:
+    _, path = server
+    replies, _, _ = run_code(path, tmp_path, "pass", PYTHONHASHSEED="123")  # fixed as the interpreter starts
+    assert len(replies) == 1 and "PYTHONHASHSEED" in str(replies[0]["error"]), replies
+    conn, testbed, _ = ask(path, tmp_path, "lab")  # the server imports the lab for it: not the preloaded state
+    reply = answers(conn)
+    pid = int(next(reply)["pid"])  # type: ignore[call-overload]
+    wait_for(testbed)
+    replies, _, _ = run_code(path, tmp_path, "pass")
+    assert len(replies) == 1 and "imported modules of its own" in str(replies[0]["error"]), replies
+    os.killpg(pid, signal.SIGINT)
+    assert next(reply) == {"exit": 0}
+    conn.close()
