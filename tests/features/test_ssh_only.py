@@ -38,10 +38,20 @@ def _cli_scenarios(path: Path, *args: str) -> str:
         cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
     out = run.stdout + run.stderr
     summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else out[-2000:]
-    assert run.returncode == 0, out[-6000:]
+    assert run.returncode == 0, out[-6000:] + _cloud_events(path.parent / "lab.log")
     assert " passed" in summary and not re.search(r"\b\d+ (failed|errors?)\b", summary), summary
     assert int(summary.split(" passed")[0].split()[-1]) >= 60, summary
     return summary
+
+
+def _cloud_events(log: Path) -> str:
+    """What the lab did in the cloud and to its appliances (registrations, resets, connector jobs): what a
+    failure's cause is read from once the lab is gone."""
+    if not log.is_file():
+        return ""
+    lines = [line for line in log.read_text(errors="replace").splitlines()
+             if re.search(r"sse/|reset|connector|register", line)]
+    return "\n--- the lab's cloud events, last 60 ---\n" + "\n".join(lines[-60:])
 
 
 def test_every_cli_scenario_passes_on_an_appliance_with_only_ssh(tmp_path: Path) -> None:
