@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import asyncssh
 import yaml
@@ -532,15 +532,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def exit_now(code: int) -> NoReturn:
-    """End the process once :func:`main` returned: the lab has stopped and removed what it made (run's
-    finally). The interpreter's own teardown of every module and object would cost another 0.3-0.6 s that
-    the harness's teardown waits for: skip it."""
+if __name__ == "__main__":
+    code = main()
+    # The lab has stopped and removed what it made (run's finally). The interpreter's own teardown of every
+    # module and object would cost another 0.3-0.6 s that the harness's teardown waits for: skip it.
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
-
-
-if __name__ == "__main__":
-    exit_now(main())

@@ -117,7 +117,7 @@ def wait_for_control_plane(testbed: Testbed, deadline: float, budget: float, *, 
 
 
 def lab_preexec() -> Callable[[], None]:
-    """``preexec_fn`` for a process the harness starts to run simulators (a lab, the xdist controller's lab
+    """``preexec_fn`` for a process the harness starts to run simulators (a lab, the xdist controller's fork
     server): call it in the thread that starts the process. The parent-death signal fires when the forking
     *thread* ends: it is set only from the main thread, the one that lives as long as pytest."""
     return functools.partial(_lab_child_setup, threading.current_thread() is threading.main_thread())

@@ -60,10 +60,14 @@ class SimBackend(Backend):
 
     # ---- provision ----------------------------------------------------------------------------------
     def command(self, testbed_out: Path, lab_dir: Path) -> list[str]:
+        return [sys.executable, "-m", LAB_MODULE, *self.lab_args(testbed_out, lab_dir)]
+
+    def lab_args(self, testbed_out: Path, lab_dir: Path) -> list[str]:
+        """The arguments of ``python -m virtual_appliances.lab``, as the fork server takes them too."""
         fleet = [f"--{kind}={count}" for kind, count in (("sma", self.options.sma), ("gateway", self.options.gateway))
                  if count]
-        return [sys.executable, "-m", LAB_MODULE, "--appliances", str(self.options.appliances), *fleet,
-                "--testbed-out", str(testbed_out), "--dir", str(lab_dir), *self.options.extra_args]
+        return ["--appliances", str(self.options.appliances), *fleet, "--testbed-out", str(testbed_out),
+                "--dir", str(lab_dir), *self.options.extra_args]
 
     def start(self) -> None:
         """Launch the lab process and return at once; :meth:`provision` waits for it (harness/early_lab.py)."""
@@ -78,14 +82,15 @@ class SimBackend(Backend):
         if self.options.project_root is not None:
             env["PYTHONPATH"] = os.pathsep.join(p for p in (str(self.options.project_root), env.get("PYTHONPATH"))
                                                 if p)
-        command = self.command(testbed_out, self.workdir / "lab")
+        lab_args = self.lab_args(testbed_out, self.workdir / "lab")
         server = forkserver.server_address()  # an xdist worker: its controller's fork server starts labs faster
-        self.process = None if server is None else forkserver.launch(server, command[3:], self._log, env, Path.cwd())
+        if server is not None:
+            self.process = forkserver.launch(server, LAB_MODULE, lab_args, self._log, env, Path.cwd())
         if self.process is None:
             try:
                 self.process = subprocess.Popen(
-                    command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, env=env,
-                    start_new_session=True, preexec_fn=lab_preexec())
+                    self.command(testbed_out, self.workdir / "lab"), stdin=subprocess.DEVNULL, stdout=self._log,
+                    stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=lab_preexec())
             except OSError as exc:
                 self._fail(f"cannot run {sys.executable}: {exc}")
         if not self._atexit_registered:

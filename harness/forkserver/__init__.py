@@ -44,7 +44,6 @@ ENV = "CTRLAB_FORK_SERVER"  # "<controller pid>:<server pid>:<socket path>", inh
 HERE = Path(__file__).resolve().parent
 SERVER = HERE / "server.py"  # run by path: see its docstring
 FORKED_PYTHON = HERE / "forked_python.py"
-LAB_MODULE = "virtual_appliances.lab"
 STOP_TIMEOUT_S = 15.0  # the server stops its children (SIGINT, SIGKILL after 10 s) before it exits
 REPLY_TIMEOUT_S = 60.0  # how long :attr:`ForkedLab.pid` waits for the server's answer (it may still be importing)
 # What an xdist worker of this suite imports that pytest does not rewrite (not the harness, the steps, nor a
@@ -57,10 +56,9 @@ WORKER_LIBRARIES = (
     "pygments.formatters.terminal", "pygments.lexers.diff", "pygments.lexers.python", "execnet",
     "allure", "allure_commons.lifecycle", "allure_commons.logger",
     "gherkin.parser", "gherkin.pickles.compiler", "mako.lookup", "mako.ext.pygmentplugin", "parse_type.cfparse",
-    "packaging.version", "asyncssh", "requests", "lxml.etree", "yaml", "pydantic", "pydantic.main", "pydantic.fields",
-    "pydantic.types",
-    "pydantic.functional_validators", "pydantic.json_schema", "dns.message", "dns.query", "dns.resolver",
-    "ahocorasick_rs",
+    "packaging.version", "asyncssh", "requests", "lxml.etree", "yaml", "ahocorasick_rs",
+    "pydantic", "pydantic.main", "pydantic.fields", "pydantic.types", "pydantic.functional_validators",
+    "pydantic.json_schema", "dns.message", "dns.query", "dns.resolver",
 )
 
 
@@ -139,21 +137,22 @@ def server_address() -> Path | None:
     return Path(path) if os.getppid() in (int(owner), int(server)) else None
 
 
-def launch(address: Path, lab_args: list[str], log: IO[bytes], env: dict[str, str], cwd: Path) -> ForkedLab | None:
-    """Ask the server for a lab (``python -m virtual_appliances.lab LAB_ARGS``, its output to ``log``);
+def launch(address: Path, module: str, lab_args: list[str], log: IO[bytes], env: dict[str, str],
+           cwd: Path) -> ForkedLab | None:
+    """Ask the server for a lab (``python -m MODULE LAB_ARGS``, its output to ``log``);
     returns at once (the server answers while the caller goes on). None if the server cannot be reached: the
     caller starts the lab itself."""
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.settimeout(5.0)
         conn.connect(str(address))
-        request = json.dumps({"module": LAB_MODULE, "argv": lab_args, "cwd": str(cwd), "env": env}).encode()
+        request = json.dumps({"module": module, "argv": lab_args, "cwd": str(cwd), "env": env}).encode()
         with open(os.devnull, "rb") as devnull:
             socket.send_fds(conn, [request + b"\n"], [devnull.fileno(), log.fileno(), log.fileno()])
     except OSError:
         conn.close()
         return None
-    return ForkedLab(conn, lab_args)
+    return ForkedLab(conn, [module, *lab_args])
 
 
 class ForkedLab:
@@ -164,7 +163,7 @@ class ForkedLab:
 
     def __init__(self, conn: socket.socket, args: list[str]) -> None:
         self.conn: socket.socket | None = conn
-        self.args = [LAB_MODULE, *args]
+        self.args = args  # as Popen.args, for TimeoutExpired
         self.returncode: int | None = None
         self.failure: str | None = None  # what the server said or did instead of reporting an exit
         self._pid: int | None = None

@@ -21,7 +21,7 @@ import signal
 import socket
 import sys
 
-ENV = "CTRLAB_FORK_SERVER"
+ENV = "CTRLAB_FORK_SERVER"  # ``__init__.ENV``, which this script, run by path, cannot import
 CONNECT_TIMEOUT_S = 5.0
 REPLY_TIMEOUT_S = 60.0  # the server may still be importing when the first worker asks
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

@@ -240,7 +240,7 @@ class ForkServer:
             importlib.invalidate_caches()  # files may have changed since the server started
             code = _run(request, server)
         except SystemExit as exc:
-            code = _exit_code(exc)
+            code = _exit_code(exc.code)
         except BaseException:  # the child must never return into the server's loop
             traceback.print_exc()
         _exit_as_python(code)
@@ -314,7 +314,7 @@ def _run(request: Request, server: int) -> int:
         sys.argv = [request.module, *request.argv]
         print(f"ctrlab: python -m {request.module}, forked from the fork server (pid {server}), its modules "
               "already imported", file=sys.stderr, flush=True)
-        return _exit_code(SystemExit(importlib.import_module(request.module).main(request.argv)))
+        return _exit_code(importlib.import_module(request.module).main(request.argv))
     sys.argv = ["-c", *request.argv]
     main = type(sys)("__main__")
     sys.modules["__main__"] = main
@@ -336,12 +336,13 @@ def _writer(fd: int, errors: str, unbuffered: bool) -> io.TextIOWrapper:
                             write_through=unbuffered)
 
 
-def _exit_code(exc: SystemExit) -> int:
-    if exc.code is None:
+def _exit_code(value: object) -> int:
+    """The exit status Python gives ``sys.exit(value)``."""
+    if value is None:
         return 0
-    if isinstance(exc.code, int):
-        return exc.code
-    print(exc.code, file=sys.stderr)
+    if isinstance(value, int):
+        return value
+    print(value, file=sys.stderr)
     return 1
 
 
@@ -361,7 +362,8 @@ def _exit_as_python(code: int) -> NoReturn:
 
 
 def _die_with_parent() -> None:
-    """Linux: SIGTERM when the server dies (a lab stops as on ``ctrlab sim down``); elsewhere nothing."""
+    """Linux: SIGTERM when the server dies (a lab stops as on ``ctrlab sim down``); elsewhere nothing. The
+    harness's own (``backends/base.lab_preexec``) cannot be imported here: this file imports no harness."""
     with contextlib.suppress(Exception):
         import ctypes
 

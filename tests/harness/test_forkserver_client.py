@@ -120,8 +120,8 @@ def test_a_worker_python_is_a_fork_of_the_server_with_its_modules_imported(tmp_p
         out, _ = child.communicate(timeout=60)
         assert child.returncode == 5  # its exit code, passed on
         assert out.split() == [str(server.process.pid), "True", "['a',", "'b']"]
-        child = forked_python("-u", "-c", "import sys, time\ntry:\n    print('ready', flush=True)\n    time.sleep(60)\n"
-                              "except KeyboardInterrupt:\n    sys.exit(7)")
+        child = forked_python("-u", "-c", "import signal, sys\ntry:\n    print('ready', flush=True)\n"
+                              "    signal.pause()\nexcept KeyboardInterrupt:\n    sys.exit(7)")
         assert child.stdout is not None and child.stdout.readline() == "ready\n"
         child.send_signal(signal.SIGINT)  # the terminal's Ctrl-C reaches the stand-in: the worker gets it
         assert child.wait(timeout=60) == 7
